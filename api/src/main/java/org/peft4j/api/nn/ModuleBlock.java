@@ -1,0 +1,80 @@
+package org.peft4j.api.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.initializer.Initializer;
+
+/**
+ * Base of every peft4j block. Parameters get their shape when they are declared, so a whole tree is
+ * initialised eagerly by {@link #initialize} without DJL's shape inference (input shapes are ignored).
+ *
+ * <p>Subclasses declare parameters and children in the constructor and compute only in {@code
+ * forwardInternal}, reading weights through the {@link ParameterStore}.
+ */
+public abstract class ModuleBlock extends AbstractBlock {
+
+    /** Declares a parameter of a fixed shape. */
+    protected final Parameter param(String name, Shape shape, Initializer initializer) {
+        return addParameter(
+                Parameter.builder()
+                        .setName(name)
+                        .setType(Parameter.Type.OTHER)
+                        .optShape(shape)
+                        .optInitializer(initializer)
+                        .build());
+    }
+
+    /** Registers a child block (DJL prefixes its name with a counter). */
+    protected final <B extends Block> B child(String name, B block) {
+        return addChildBlock(name, block);
+    }
+
+    /** Adds a child after construction (sites attach adapters this way). */
+    protected final void addLateChild(String name, Block block) {
+        children.add(name, block);
+    }
+
+    /** Removes a child added by {@link #addLateChild}. */
+    protected final void removeLateChild(String name) {
+        children.remove(name);
+    }
+
+    @Override
+    public void initialize(NDManager manager, DataType dataType, Shape... inputShapes) {
+        for (Parameter parameter : getDirectParameters().values()) {
+            parameter.initialize(manager, dataType);
+        }
+        for (Block childBlock : getChildren().values()) {
+            childBlock.initialize(manager, dataType, inputShapes);
+        }
+        this.inputShapes = inputShapes;
+    }
+
+    @Override
+    public boolean isInitialized() {
+        for (Parameter parameter : getParameters().values()) {
+            if (!parameter.isInitialized()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        throw new UnsupportedOperationException(
+                getClass().getSimpleName() + " has fixed parameter shapes and does no shape inference");
+    }
+
+    /** The value of a parameter on the device of {@code like}. */
+    protected static NDArray value(
+            ParameterStore store, Parameter parameter, NDArray like, boolean training) {
+        return store.getValue(parameter, like.getDevice(), training);
+    }
+}

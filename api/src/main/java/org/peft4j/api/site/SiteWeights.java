@@ -1,0 +1,9 @@
+package org.peft4j.api.site;
+
+import ai.djl.ndarray.NDArray;
+
+/**
+ * The weights of a site's frozen op as seen by a merge: a LINEAR site's {@code [out, in]} weight and
+ * {@code [out]} bias (null when the layer has none); a NORM site's {@code [features]} weight and bias.
+ */
+public record SiteWeights(NDArray weight, NDArray bias) {}

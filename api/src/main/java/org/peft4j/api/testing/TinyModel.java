@@ -1,0 +1,174 @@
+package org.peft4j.api.testing;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+
+import ai.djl.nn.Activation;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.peft4j.api.AdaptableModel;
+import org.peft4j.api.nn.Initializers;
+import org.peft4j.api.nn.ModuleBlock;
+import org.peft4j.api.site.AdapterSite;
+import org.peft4j.api.site.BranchSite;
+import org.peft4j.api.site.LinearSite;
+import org.peft4j.api.site.NormSite;
+import org.peft4j.api.site.SiteKind;
+import org.peft4j.api.site.TokenSite;
+
+/**
+ * A small token model with every site kind and ViT's site ids, for testing a method's {@code attach},
+ * hooks and merge without a backbone. Input {@code [B, N, dim]} tokens (token 0 plays the cls token),
+ * output {@code [B, classes]} logits. Per block: tokens -> norm1 -> attn.qkv -> attn.proj (a linear
+ * stand-in for attention) -> residual; then the FFN branch (norm2, mlp.fc1, GELU, mlp.fc2) -> residual.
+ */
+public final class TinyModel extends ModuleBlock implements AdaptableModel, AutoCloseable {
+
+    private final NDManager manager;
+    private final ParameterStore store;
+    private final List<AdapterSite> sites = new ArrayList<>();
+    private final Map<String, Parameter> backbone = new LinkedHashMap<>();
+    private final Map<String, Parameter> head = new LinkedHashMap<>();
+    private final List<Block> blocks = new ArrayList<>();
+    private final LinearSite headSite;
+    private final int depth;
+
+    public TinyModel(int dim, int depth, int classes, long seed) {
+        this.depth = depth;
+        Engine.getInstance().setRandomSeed((int) seed);
+        this.manager = NDManager.newBaseManager();
+        for (int i = 0; i < depth; i++) {
+            blocks.add(child("block" + i, new Block(i, dim)));
+        }
+        headSite = child("head", LinearSite.builder().setId("head").setFeatures(dim, classes).build());
+        initialize(manager, DataType.FLOAT32);
+        // timm-style keys: site id + parameter name
+        for (Block block : blocks) {
+            for (AdapterSite site : block.sites) {
+                sites.add(site);
+                site.weight().ifPresent(p -> backbone.put(site.id() + ".weight", p));
+                site.bias().ifPresent(p -> backbone.put(site.id() + ".bias", p));
+            }
+        }
+        head.put("head.weight", headSite.weight().orElseThrow());
+        head.put("head.bias", headSite.bias().orElseThrow());
+        backbone.values().forEach(p -> p.freeze(true));
+        this.store = new ParameterStore(manager, false);
+    }
+
+    public NDManager manager() {
+        return manager;
+    }
+
+    public ParameterStore store() {
+        return store;
+    }
+
+    /** Logits for tokens {@code [B, N, dim]}. */
+    public NDArray logits(NDArray tokens, boolean training) {
+        return forward(store, new NDList(tokens), training).singletonOrThrow();
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray x = inputs.singletonOrThrow();
+        for (Block block : blocks) {
+            x = block.forward(ps, new NDList(x), training).singletonOrThrow();
+        }
+        NDArray pooled = x.get(":, 0, :");
+        return headSite.forward(ps, new NDList(pooled), training);
+    }
+
+    @Override
+    public String name() {
+        return "tiny";
+    }
+
+    @Override
+    public List<AdapterSite> sites() {
+        return sites;
+    }
+
+    @Override
+    public int depth() {
+        return depth;
+    }
+
+    @Override
+    public Map<String, Parameter> backboneParameters() {
+        return backbone;
+    }
+
+    @Override
+    public Map<String, Parameter> headParameters() {
+        return head;
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+
+    private static final class Block extends ModuleBlock {
+        final List<AdapterSite> sites = new ArrayList<>();
+        final TokenSite tokens;
+        final NormSite norm1;
+        final LinearSite qkv;
+        final LinearSite proj;
+        final BranchSite mlp;
+
+        Block(int index, int dim) {
+            String p = "blocks." + index;
+            tokens = child("tokens", new TokenSite(p, index, dim, 1));
+            norm1 = child("norm1", new NormSite(p + ".norm1", index, dim, 1e-6f));
+            qkv = child("qkv", LinearSite.builder().setId(p + ".attn.qkv").setFeatures(dim, 3 * dim)
+                    .optDepth(index).optSlices(SiteHarness.qkvSlices(dim)).optWeightInit(Initializers.normal(0.2)).build());
+            proj = child("proj", LinearSite.builder().setId(p + ".attn.proj").setFeatures(3 * dim, dim)
+                    .optDepth(index).optWeightInit(Initializers.normal(0.2)).build());
+            mlp = child("mlp", new BranchSite(p + ".mlp", SiteKind.FFN, index, dim, new Ffn(p, index, dim)));
+            Ffn ffn = (Ffn) mlp.branch();
+            sites.addAll(List.of(tokens, norm1, qkv, proj, mlp, ffn.norm2, ffn.fc1, ffn.fc2));
+        }
+
+        @Override
+        protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+            NDArray x = tokens.forward(ps, inputs, training).singletonOrThrow();
+            NDArray h = norm1.forward(ps, new NDList(x), training).singletonOrThrow();
+            h = qkv.forward(ps, new NDList(h), training).singletonOrThrow();
+            h = proj.forward(ps, new NDList(h), training).singletonOrThrow();
+            x = x.add(h);
+            x = x.add(mlp.forward(ps, new NDList(x), training).singletonOrThrow());
+            return new NDList(x);
+        }
+    }
+
+    private static final class Ffn extends ModuleBlock {
+        final NormSite norm2;
+        final LinearSite fc1;
+        final LinearSite fc2;
+
+        Ffn(String p, int index, int dim) {
+            norm2 = child("norm2", new NormSite(p + ".norm2", index, dim, 1e-6f));
+            fc1 = child("fc1", LinearSite.builder().setId(p + ".mlp.fc1").setFeatures(dim, 2 * dim)
+                    .optDepth(index).optWeightInit(Initializers.normal(0.2)).build());
+            fc2 = child("fc2", LinearSite.builder().setId(p + ".mlp.fc2").setFeatures(2 * dim, dim)
+                    .optDepth(index).optWeightInit(Initializers.normal(0.2)).build());
+        }
+
+        @Override
+        protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+            NDArray h = norm2.forward(ps, inputs, training).singletonOrThrow();
+            h = Activation.gelu(fc1.forward(ps, new NDList(h), training).singletonOrThrow());
+            return fc2.forward(ps, new NDList(h), training);
+        }
+    }
+
+}
