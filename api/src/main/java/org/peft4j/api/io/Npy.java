@@ -129,9 +129,6 @@ public final class Npy {
         if (!descr.find() || !fortran.find() || !shapeMatch.find()) {
             throw new PeftException(where + ": cannot parse .npy header " + header.trim());
         }
-        if (fortran.group(1).equals("True")) {
-            throw new PeftException(where + ": Fortran-order arrays are not supported; save with np.ascontiguousarray");
-        }
         if (descr.group(1).equals(">")) {
             throw new PeftException(where + ": big-endian arrays are not supported");
         }
@@ -148,6 +145,7 @@ public final class Npy {
         };
         String[] parts = shapeMatch.group(1).split(",");
         long[] dims = Arrays.stream(parts).map(String::trim).filter(s -> !s.isEmpty()).mapToLong(Long::parseLong).toArray();
+        boolean fortranOrder = fortran.group(1).equals("True");
         Shape shape = new Shape(dims);
         long bytes = shape.size() * type.bytes;
         ByteArrayOutputStream data = new ByteArrayOutputStream((int) Math.min(bytes, Integer.MAX_VALUE));
@@ -157,6 +155,17 @@ public final class Npy {
         }
         ByteBuffer raw = ByteBuffer.wrap(data.toByteArray(), 0, (int) bytes);
         DataType dataType = type.loadedAs;
-        return manager.create(type.toLoadable(raw), shape, dataType);
+        if (!fortranOrder || dims.length < 2) {
+            return manager.create(type.toLoadable(raw), shape, dataType);
+        }
+        // column-major data is the row-major array of the reversed shape, transposed
+        long[] reversed = new long[dims.length];
+        for (int i = 0; i < dims.length; i++) {
+            reversed[i] = dims[dims.length - 1 - i];
+        }
+        NDArray stored = manager.create(type.toLoadable(raw), new Shape(reversed), dataType);
+        NDArray array = stored.transpose().duplicate();
+        stored.close();
+        return array;
     }
 }
