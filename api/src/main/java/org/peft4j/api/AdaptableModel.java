@@ -1,5 +1,6 @@
 package org.peft4j.api;
 
+import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
 import java.util.List;
 import java.util.Map;
@@ -29,6 +30,9 @@ public interface AdaptableModel {
 
     /** The classifier's parameters by checkpoint key ({@code head.weight}, {@code head.bias}). */
     Map<String, Parameter> headParameters();
+
+    /** Where adapters' parameters live (the model's device and lifetime): initialise adapters here. */
+    NDManager manager();
 
     /** The site with this id, if any. */
     default Optional<AdapterSite> site(String id) {

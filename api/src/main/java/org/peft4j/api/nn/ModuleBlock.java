@@ -19,6 +19,8 @@ import ai.djl.training.initializer.Initializer;
  */
 public abstract class ModuleBlock extends AbstractBlock {
 
+    private NDManager parameterManager;
+
     /** Declares a parameter of a fixed shape. */
     protected final Parameter param(String name, Shape shape, Initializer initializer) {
         return addParameter(
@@ -45,8 +47,14 @@ public abstract class ModuleBlock extends AbstractBlock {
         children.remove(name);
     }
 
+    /** The manager this block's parameters were initialised in (null before {@link #initialize}). */
+    public NDManager parameterManager() {
+        return parameterManager;
+    }
+
     @Override
     public void initialize(NDManager manager, DataType dataType, Shape... inputShapes) {
+        this.parameterManager = manager;
         for (Parameter parameter : getDirectParameters().values()) {
             parameter.initialize(manager, dataType);
         }

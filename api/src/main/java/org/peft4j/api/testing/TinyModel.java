@@ -64,6 +64,7 @@ public final class TinyModel extends ModuleBlock implements AdaptableModel, Auto
         this.store = new ParameterStore(manager, false);
     }
 
+    @Override
     public NDManager manager() {
         return manager;
     }

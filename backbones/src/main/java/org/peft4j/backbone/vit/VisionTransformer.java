@@ -116,6 +116,11 @@ public final class VisionTransformer extends ModuleBlock implements Backbone {
     }
 
     @Override
+    public NDManager manager() {
+        return parameterManager();
+    }
+
+    @Override
     public Block block() {
         return this;
     }

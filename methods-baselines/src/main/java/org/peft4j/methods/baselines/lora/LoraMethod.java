@@ -1,0 +1,50 @@
+package org.peft4j.methods.baselines.lora;
+
+import ai.djl.ndarray.types.DataType;
+import java.util.EnumSet;
+import java.util.List;
+import org.peft4j.api.AdaptableModel;
+import org.peft4j.api.MethodContext;
+import org.peft4j.api.PeftMethod;
+import org.peft4j.api.Tuner;
+import org.peft4j.api.site.SiteKind;
+import org.peft4j.api.site.SiteSelector;
+
+/** LoRA: low-rank updates of chosen linear layers, merged into them for inference. */
+public final class LoraMethod implements PeftMethod {
+
+    @Override
+    public String id() {
+        return "lora";
+    }
+
+    @Override
+    public String description() {
+        return "LoRA: low-rank weight updates (rank, alpha, targets), merged for zero-cost inference";
+    }
+
+    @Override
+    public Tuner create(MethodContext context) {
+        LoraSettings settings = LoraSettings.from(context);
+        SiteSelector selector = SiteSelector.builder()
+                .setTargets(settings.targets())
+                .setKinds(EnumSet.of(SiteKind.LINEAR))
+                .optLayers(settings.layers())
+                .optExclude(settings.exclude())
+                .optConfigKey("method.targets in " + context.source())
+                .build();
+        return new Tuner() {
+            @Override
+            public void attach(AdaptableModel model) {
+                List<SiteSelector.Match> matches = selector.select(model.name(), model.sites());
+                for (SiteSelector.Match match : matches) {
+                    String name = match.slice() == null ? "lora" : "lora_" + match.slice().name();
+                    LoraAdapter adapter = new LoraAdapter(name, match.site().inFeatures(), match.site().outFeatures(),
+                            match.slice(), settings);
+                    adapter.initialize(model.manager(), DataType.FLOAT32);
+                    match.site().attach(adapter);
+                }
+            }
+        };
+    }
+}

@@ -1,0 +1,106 @@
+package org.peft4j.methods.baselines.lora;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.nn.Parameter;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.peft4j.api.PeftException;
+import org.peft4j.api.site.AdapterSite;
+import org.peft4j.api.testing.SiteHarness;
+import org.peft4j.api.testing.TestContexts;
+import org.peft4j.api.testing.TinyModel;
+
+class LoraTest {
+
+    private static LoraSettings settings(String overrides) {
+        return LoraSettings.from(TestContexts.method("lora", overrides));
+    }
+
+    /** Makes B non-zero, as after some training. */
+    private static void train(LoraAdapter adapter, SiteHarness h) {
+        Parameter b = adapter.b();
+        b.getArray().intern(h.manager().randomNormal(0f, 0.5f, b.getShape(), b.getArray().getDataType()));
+        b.getArray().setRequiresGradient(true);
+    }
+
+    @Test
+    void startsAsTheFrozenModelBecauseBIsZero() {
+        try (SiteHarness h = SiteHarness.linear(8, 24, SiteHarness.qkvSlices(8), 1)) {
+            NDArray x = h.randomInput(2, 5);
+            NDArray before = h.forward(x, false);
+            h.attach(new LoraAdapter("lora_q", 8, 24, h.site().slice("q"), settings("rank = 4")));
+            assertThat(h.forward(x, false).sub(before).abs().max().getFloat()).isZero();
+        }
+    }
+
+    @Test
+    void mergedEqualsUnmergedOnSlicesAndWholeOutputs() {
+        try (SiteHarness h = SiteHarness.linear(8, 24, SiteHarness.qkvSlices(8), 2)) {
+            LoraSettings s = settings("rank = 4, alpha = 16");
+            train(h.attach(new LoraAdapter("lora_q", 8, 24, h.site().slice("q"), s)), h);
+            train(h.attach(new LoraAdapter("lora_v", 8, 24, h.site().slice("v"), s)), h);
+            train(h.attach(new LoraAdapter("lora", 8, 24, null, s)), h);
+            NDArray x = h.randomInput(3, 7);
+            NDArray unmerged = h.forward(x, false);
+            assertThat(h.maxMergeDifference(x)).isLessThanOrEqualTo(1e-5);
+            // and the delta is real: k rows are untouched by q/v adapters but not by the whole-output one
+            assertThat(unmerged.abs().max().getFloat()).isPositive();
+        }
+    }
+
+    @Test
+    void scaleIsAlphaOverRankAndOnlyTheSliceMoves() {
+        try (SiteHarness h = SiteHarness.linear(4, 12, SiteHarness.qkvSlices(4), 3)) {
+            NDArray x = h.randomInput(1, 2);
+            NDArray base = h.forward(x, false);
+            LoraAdapter lora = h.attach(new LoraAdapter("lora_v", 4, 12, h.site().slice("v"), settings("rank = 2, alpha = 6")));
+            train(lora, h);
+            NDArray out = h.forward(x, false);
+            NDArray expected = x.matMul(lora.a().getArray().transpose()).matMul(lora.b().getArray().transpose()).mul(3f);
+            assertThat(out.get("..., 0:8").sub(base.get("..., 0:8")).abs().max().getFloat()).isZero();
+            assertThat(out.get("..., 8:12").sub(base.get("..., 8:12")).sub(expected).abs().max().getFloat()).isLessThan(1e-5f);
+        }
+    }
+
+    @Test
+    void gradientFlowsToBAtInitAndToBothOnceBMoves() {
+        try (SiteHarness h = SiteHarness.linear(6, 18, SiteHarness.qkvSlices(6), 4)) {
+            LoraAdapter lora = h.attach(new LoraAdapter("lora_q", 6, 18, h.site().slice("q"), settings("rank = 2")));
+            NDArray x = h.randomInput(2, 3);
+            Map<String, NDArray> g = h.gradients(x, y -> y.square().sum());
+            assertThat(g.get("lora_q.lora_A").abs().sum().getFloat()).isZero(); // dL/dA = B^T(...) = 0 while B = 0
+            assertThat(g.get("lora_q.lora_B").abs().sum().getFloat()).isPositive();
+            train(lora, h);
+            g = h.gradients(x, y -> y.square().sum());
+            assertThat(g.get("lora_q.lora_A").abs().sum().getFloat()).isPositive();
+            assertThat(h.site().weight().orElseThrow().getArray().hasGradient()).isFalse();
+        }
+    }
+
+    @Test
+    void attachesToTheDefaultTargetsOfEveryBlock() {
+        try (TinyModel model = new TinyModel(8, 3, 4, 5)) {
+            new LoraMethod().create(TestContexts.method("lora", "")).attach(model);
+            List<String> adapted = model.sites().stream().filter(s -> !s.adapters().isEmpty())
+                    .map(s -> s.id() + s.adapters().stream().map(a -> "/" + a.name()).toList()).toList();
+            assertThat(adapted).containsExactly("blocks.0.attn.qkv[/lora_q, /lora_v]",
+                    "blocks.1.attn.qkv[/lora_q, /lora_v]", "blocks.2.attn.qkv[/lora_q, /lora_v]");
+            AdapterSite qkv = model.site("blocks.0.attn.qkv").orElseThrow();
+            assertThat(qkv.adapters().get(0).getParameters().values().stream().allMatch(Parameter::requiresGradient)).isTrue();
+        }
+    }
+
+    @Test
+    void badSettingsNameTheKey() {
+        assertThatThrownBy(() -> settings("rank = 0")).isInstanceOf(PeftException.class).hasMessageContaining("method.rank");
+        assertThatThrownBy(() -> settings("init = xavier")).hasMessageContaining("method.init");
+        try (TinyModel model = new TinyModel(8, 2, 4, 5)) {
+            assertThatThrownBy(() -> new LoraMethod().create(TestContexts.method("lora", "targets = [attn.qkvv]")).attach(model))
+                    .hasMessageContaining("'attn.qkvv'").hasMessageContaining("method.targets");
+        }
+    }
+}
