@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
+import ai.djl.training.initializer.Initializer;
 import ai.djl.util.PairList;
 import org.peft4j.api.nn.Initializers;
 import org.peft4j.api.nn.ModuleBlock;
@@ -18,8 +19,17 @@ public final class Conv2d extends ModuleBlock {
     private final Shape padding;
     private final int groups;
 
+    /** A convolution with PyTorch's default weight init (Kaiming uniform, a = sqrt 5) and a zero bias. */
     public Conv2d(int in, int out, int kernel, int stride, int padding, int groups, boolean bias) {
-        this.weight = param("weight", new Shape(out, in / groups, kernel, kernel), Initializers.kaimingUniformSqrt5());
+        this(in, out, kernel, stride, padding, groups, bias, Initializers.kaimingUniformSqrt5());
+    }
+
+    /** A convolution whose weight starts from {@code weightInit} (timm's ConvNeXt uses trunc-normal 0.02). */
+    public Conv2d(int in, int out, int kernel, int stride, int padding, int groups, boolean bias, Initializer weightInit) {
+        if (in % groups != 0 || out % groups != 0) {
+            throw new IllegalArgumentException("conv channels " + in + " -> " + out + " are not divisible by " + groups + " groups");
+        }
+        this.weight = param("weight", new Shape(out, in / groups, kernel, kernel), weightInit);
         this.bias = bias ? param("bias", new Shape(out), Initializers.zeros()) : null;
         this.stride = new Shape(stride, stride);
         this.padding = new Shape(padding, padding);

@@ -1,0 +1,190 @@
+package org.peft4j.backbone.convnext;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import org.peft4j.api.Backbone;
+import org.peft4j.api.BackboneOptions;
+import org.peft4j.api.DataConfig;
+import org.peft4j.api.PeftException;
+import org.peft4j.api.nn.Initializers;
+import org.peft4j.api.nn.ModuleBlock;
+import org.peft4j.api.site.AdapterSite;
+import org.peft4j.api.site.LinearSite;
+import org.peft4j.api.site.NormSite;
+import org.peft4j.backbone.layers.Conv2d;
+import org.peft4j.backbone.layers.DropPath;
+import org.peft4j.backbone.layers.LayerNorm2d;
+import org.peft4j.backbone.layers.ParameterIndex;
+
+/**
+ * timm's {@code ConvNeXt} with the default patch stem and {@code conv_mlp=False}: stem (4x4 stride-4 conv
+ * {@code stem.0}, LayerNorm2d {@code stem.1}), stages of {@link ConvNextBlock}s with a downsample at the start
+ * of every stage but the first, then the head: global average pool, {@code head.norm} (LayerNorm), {@code
+ * head.fc}. Checkpoint keys are timm's; the official facebookresearch layout is converted on load.
+ *
+ * <p>Sites, in forward order: {@code stem.1} (NORM, depth -1); per stage {@code stages.s.downsample.0} (NORM,
+ * depth -1, stages after the first); per block {@code stages.s.blocks.j.norm} (NORM), {@code .mlp.fc1}, {@code
+ * .mlp.fc2} (LINEAR), {@code .mlp} (FFN; input = the normed channels-last tensor, output = mlp(input)), with
+ * depth = the block's index over all stages (0 to {@link #depth()} - 1); finally {@code head.norm} (NORM, depth
+ * -1). Every NORM site normalises the channels of a channels-last tensor. There are no attention or token sites.
+ * The classifier is {@code head.fc}; {@code head.norm} belongs to the backbone.
+ */
+public final class ConvNext extends ModuleBlock implements Backbone {
+
+    private static final String CLASSIFIER = "head.fc";
+
+    private final ConvNextSpec spec;
+    private final int imageSize;
+    private final int inChannels;
+    private final int numClasses;
+    private final Conv2d stemConv;
+    private final LayerNorm2d stemNorm;
+    private final List<ConvNextStage> stages = new ArrayList<>();
+    private final NormSite headNorm;
+    private final LinearSite head;
+    private final ParameterIndex keys = new ParameterIndex();
+    private final List<AdapterSite> sites = new ArrayList<>();
+
+    ConvNext(ConvNextSpec spec, BackboneOptions options) {
+        this.spec = spec;
+        this.imageSize = options.imageSize() > 0 ? options.imageSize() : spec.imageSize();
+        if (imageSize < spec.totalStride()) {
+            throw new PeftException(spec.name() + ": image size " + imageSize + " is smaller than the network's stride "
+                    + spec.totalStride() + "; set backbone.image-size to at least " + spec.totalStride());
+        }
+        this.inChannels = options.inChannels();
+        this.numClasses = options.numClasses();
+        int stem = ConvNextSpec.STEM_STRIDE;
+        int d0 = spec.dims().get(0);
+        stemConv = child("stem_0", new Conv2d(inChannels, d0, stem, stem, 0, 1, true, Initializers.truncNormal(0.02)));
+        NormSite stemNormSite = new NormSite("stem.1", -1, d0, 1e-6f);
+        stemNorm = child("stem_1", new LayerNorm2d(stemNormSite));
+        keys.put("stem.0.weight", stemConv.weight());
+        keys.put("stem.0.bias", stemConv.bias());
+        keys.putSite(stemNormSite);
+        sites.add(stemNormSite);
+
+        double[] dropPath = DropPath.schedule(options.dropPathRate(), spec.totalDepth());
+        int firstDepth = 0;
+        for (int s = 0; s < spec.stages(); s++) {
+            ConvNextStage stage = child("stages_" + s, new ConvNextStage(spec, s, firstDepth, dropPath, keys));
+            stages.add(stage);
+            sites.addAll(stage.sites());
+            firstDepth += spec.depths().get(s);
+        }
+        int d = spec.numFeatures();
+        headNorm = child("head_norm", new NormSite("head.norm", -1, d, 1e-6f));
+        keys.putSite(headNorm);
+        sites.add(headNorm);
+        head = numClasses > 0
+                ? child("head_fc", LinearSite.builder().setId(CLASSIFIER).setFeatures(d, numClasses).build())
+                : null;
+        if (head != null) {
+            keys.putSite(head);
+        }
+    }
+
+    public ConvNextSpec spec() {
+        return spec;
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray pooled = features(store, inputs.singletonOrThrow(), training);
+        return head == null ? new NDList(pooled) : head.forward(store, new NDList(pooled), training);
+    }
+
+    /** Stem and stages: the last stage's feature map {@code [B, C, H/stride, W/stride]}. */
+    public NDArray featureMap(ParameterStore store, NDArray images, boolean training) {
+        Shape s = images.getShape();
+        if (s.dimension() != 4 || s.get(1) != inChannels || s.get(2) < spec.totalStride() || s.get(3) < spec.totalStride()) {
+            throw new PeftException(spec.name() + " expects images [B, " + inChannels + ", H, W] with H, W >= "
+                    + spec.totalStride() + ", got " + s);
+        }
+        NDList x = stemNorm.forward(store, stemConv.forward(store, new NDList(images), training), training);
+        for (ConvNextStage stage : stages) {
+            x = stage.forward(store, x, training);
+        }
+        return x.singletonOrThrow();
+    }
+
+    /** Pooled pre-logits: the feature map averaged over space, then {@code head.norm}. */
+    @Override
+    public NDArray features(ParameterStore store, NDArray images, boolean training) {
+        NDArray map = featureMap(store, images, training);
+        Shape s = map.getShape();
+        // DJL's PyTorch mean takes one axis only: flatten the spatial dimensions first
+        NDArray pooled = map.reshape(s.get(0), s.get(1), s.get(2) * s.get(3)).mean(new int[] {2});
+        return headNorm.forward(store, new NDList(pooled), training).singletonOrThrow();
+    }
+
+    @Override
+    public NDManager manager() {
+        return parameterManager();
+    }
+
+    @Override
+    public Block block() {
+        return this;
+    }
+
+    @Override
+    public int numFeatures() {
+        return spec.numFeatures();
+    }
+
+    @Override
+    public int numClasses() {
+        return numClasses;
+    }
+
+    @Override
+    public DataConfig dataConfig() {
+        return DataConfig.imagenet(imageSize);
+    }
+
+    @Override
+    public String name() {
+        return spec.name();
+    }
+
+    @Override
+    public List<AdapterSite> sites() {
+        return Collections.unmodifiableList(sites);
+    }
+
+    @Override
+    public int depth() {
+        return spec.totalDepth();
+    }
+
+    @Override
+    public Map<String, Parameter> parameters() {
+        return keys.all();
+    }
+
+    @Override
+    public Map<String, Parameter> backboneParameters() {
+        return keys.without(CLASSIFIER + ".");
+    }
+
+    @Override
+    public Map<String, Parameter> headParameters() {
+        return keys.with(CLASSIFIER + ".");
+    }
+
+    @Override
+    public Map<String, NDArray> convertCheckpoint(Map<String, NDArray> tensors, NDManager manager) {
+        return ConvNextCheckpoint.convert(tensors);
+    }
+}
