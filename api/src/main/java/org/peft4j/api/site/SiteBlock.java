@@ -149,7 +149,9 @@ public abstract class SiteBlock extends ModuleBlock implements AdapterSite {
                                         "site " + id + " (" + kind + ") has no weights to merge into"));
         Parameter bias = bias().orElse(null);
         NDArray w = weight.getArray();
-        NDManager home = w.getManager();
+        // Not w.getManager(): during a step or an evaluation batch the weights are borrowed by a short-lived
+        // scope, and the saved originals must outlive it.
+        NDManager home = parameterManager() != null ? parameterManager() : w.getManager();
         try (NDManager scope = home.newSubManager()) {
             // Borrow every array the fold reads so that its temporaries land in (and die with) the scope.
             List<NDArray> borrowed = new ArrayList<>();

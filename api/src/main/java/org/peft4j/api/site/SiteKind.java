@@ -11,7 +11,11 @@ public enum SiteKind {
     NORM,
     /** The attention branch of a block: input = residual stream, output = attention(norm1(input)). */
     ATTENTION,
-    /** The feed-forward branch of a block: input = residual stream, output = mlp(norm2(input)). */
+    /**
+     * The feed-forward branch of a block: output = the MLP's result before the residual add. Its input is the
+     * residual stream for pre-norm transformers (ViT, Swin: output = mlp(norm2(input))) and the normed
+     * channels-last tensor for ConvNeXt; each backbone documents its own.
+     */
     FFN,
     /** The token sequence entering a block, {@code [B, N, D]}: output = input (prompts go here). */
     TOKENS

@@ -7,6 +7,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import java.util.List;
 import org.peft4j.api.nn.ModuleBlock;
+import org.peft4j.api.nn.Ops;
 import org.peft4j.api.site.LinearSite;
 import org.peft4j.api.site.OutputSlice;
 
@@ -50,7 +51,7 @@ public final class Attention extends ModuleBlock {
         NDArray qkvOut = qkv.forward(store, inputs, training).singletonOrThrow()
                 .reshape(b, n, 3, heads, headDim)
                 .transpose(2, 0, 3, 1, 4); // [3, B, H, N, dh]
-        NDArray q = qkvOut.get(0).mul(scale);
+        NDArray q = Ops.scale(qkvOut.get(0), scale);
         NDArray k = qkvOut.get(1);
         NDArray v = qkvOut.get(2);
         NDArray attn = q.matMul(k.transpose(0, 1, 3, 2)).softmax(-1);

@@ -6,6 +6,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import org.peft4j.api.nn.Initializers;
+import org.peft4j.api.nn.Ops;
 import org.peft4j.api.site.AdapterBlock;
 import org.peft4j.api.site.OutputSlice;
 import org.peft4j.api.site.SiteWeights;
@@ -47,9 +48,8 @@ public final class LoraAdapter extends AdapterBlock {
     @Override
     protected NDArray adapt(ParameterStore store, NDArray input, NDArray output, boolean training) {
         NDArray x = dropout > 0 ? Dropout.dropout(input, dropout, training).singletonOrThrow() : input;
-        NDArray delta = x.matMul(value(store, a, x, training).transpose())
-                .matMul(value(store, b, x, training).transpose())
-                .mul(scale);
+        NDArray delta = Ops.scale(x.matMul(value(store, a, x, training).transpose())
+                .matMul(value(store, b, x, training).transpose()), scale);
         return Slices.addToFeatures(output, slice, delta);
     }
 

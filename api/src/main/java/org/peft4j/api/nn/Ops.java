@@ -1,0 +1,31 @@
+package org.peft4j.api.nn;
+
+import ai.djl.ndarray.NDArray;
+
+/**
+ * Arithmetic with Java numbers that is safe under autograd.
+ *
+ * <p>DJL's {@code NDArray.mul(Number)} / {@code div(Number)} wrap the number in a tensor backed by a Java
+ * buffer and close it right after the op; autograd keeps that tensor for the backward pass, and once the
+ * buffer is garbage-collected the backward reads freed memory (flaky NaN gradients). These helpers create the
+ * scalar in the input's manager, where it lives until the caller's scope (the training step) ends.
+ */
+public final class Ops {
+
+    private Ops() {}
+
+    /** {@code x * s}, safe to backpropagate through. */
+    public static NDArray scale(NDArray x, double s) {
+        return x.mul(scalar(x, s));
+    }
+
+    /** {@code x / s}, safe to backpropagate through. */
+    public static NDArray divide(NDArray x, double s) {
+        return x.div(scalar(x, s));
+    }
+
+    /** A scalar of {@code x}'s type on its device, kept by {@code x}'s manager. */
+    public static NDArray scalar(NDArray x, double s) {
+        return x.getManager().create((float) s).toType(x.getDataType(), false).toDevice(x.getDevice(), false);
+    }
+}

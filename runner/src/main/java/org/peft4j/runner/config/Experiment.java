@@ -1,0 +1,23 @@
+package org.peft4j.runner.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigRenderOptions;
+
+/**
+ * A validated experiment: the full resolved config (user file over defaults) and its typed settings.
+ *
+ * @param source the file it came from, for messages
+ * @param config the resolved config, keys without the {@code peft4j.} prefix
+ * @param methodId the method's id
+ * @param methodSettings the method's options (user's {@code method} block over the method's reference.conf)
+ */
+public record Experiment(String source, Config config, String methodId, Config methodSettings,
+        Settings.Run run, Settings.Backbone backbone, Settings.Data data, Settings.Train train) {
+
+    /** The resolved config as HOCON, for {@code config.conf} in the results. */
+    public String render() {
+        Config full = config.withoutPath("method").withFallback(
+                methodSettings.atPath("method").withFallback(config.getConfig("method").atPath("method")));
+        return full.root().render(ConfigRenderOptions.defaults().setOriginComments(false).setJson(false));
+    }
+}

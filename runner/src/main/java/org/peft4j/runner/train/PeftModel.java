@@ -1,0 +1,106 @@
+package org.peft4j.runner.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.Pair;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.peft4j.api.Backbone;
+import org.peft4j.api.Tuner;
+import org.peft4j.api.site.Adapter;
+import org.peft4j.api.site.AdapterSite;
+
+/**
+ * A backbone with a method attached: the forward pass, the named parameters (backbone keys as in
+ * checkpoints, adapter keys {@code <site id>.<adapter>.<parameter>}), and merge / unmerge of every site.
+ */
+public final class PeftModel {
+
+    private final Backbone backbone;
+    private final Tuner tuner;
+    private final ParameterStore store;
+
+    private PeftModel(Backbone backbone, Tuner tuner) {
+        this.backbone = backbone;
+        this.tuner = tuner;
+        this.store = new ParameterStore(backbone.manager(), false);
+    }
+
+    /** Freezes the backbone, leaves the head trainable and lets the method attach. */
+    public static PeftModel assemble(Backbone backbone, Tuner tuner) {
+        backbone.backboneParameters().values().forEach(p -> p.freeze(true));
+        backbone.headParameters().values().forEach(p -> p.freeze(false));
+        tuner.attach(backbone);
+        return new PeftModel(backbone, tuner);
+    }
+
+    public Backbone backbone() {
+        return backbone;
+    }
+
+    public Tuner tuner() {
+        return tuner;
+    }
+
+    public NDArray logits(NDArray images, boolean training) {
+        return backbone.block().forward(store, new NDList(images), training).singletonOrThrow();
+    }
+
+    /** Every parameter by name: backbone and head by checkpoint key, then adapters. */
+    public Map<String, Parameter> parameters() {
+        Map<String, Parameter> all = new LinkedHashMap<>(backbone.parameters());
+        for (AdapterSite site : backbone.sites()) {
+            for (Adapter adapter : site.adapters()) {
+                for (Pair<String, Parameter> p : adapter.getParameters()) {
+                    all.put(site.id() + "." + adapter.name() + "." + p.getKey(), p.getValue());
+                }
+            }
+        }
+        return all;
+    }
+
+    /** The parameters that train now (require gradient). */
+    public Map<String, Parameter> trainable() {
+        Map<String, Parameter> out = new LinkedHashMap<>();
+        parameters().forEach((k, p) -> {
+            if (p.requiresGradient()) {
+                out.put(k, p);
+            }
+        });
+        return out;
+    }
+
+    /** Trainable parameter count in the backbone (head excluded): the papers' "# param" column. */
+    public long trainableBackboneParameters() {
+        long counted = 0;
+        for (Map.Entry<String, Parameter> e : trainable().entrySet()) {
+            if (!backbone.headParameters().containsKey(e.getKey())) {
+                counted += e.getValue().getArray().size();
+            }
+        }
+        return tuner.reportedParameterCount(counted);
+    }
+
+    /** Arrays of every parameter, for borrowing into a per-step scope. */
+    public List<NDArray> arrays() {
+        List<NDArray> arrays = new ArrayList<>();
+        for (Parameter p : parameters().values()) {
+            if (p.isInitialized()) {
+                arrays.add(p.getArray());
+            }
+        }
+        return arrays;
+    }
+
+    public void merge() {
+        backbone.sites().forEach(AdapterSite::merge);
+    }
+
+    public void unmerge() {
+        backbone.sites().forEach(AdapterSite::unmerge);
+    }
+}

@@ -1,0 +1,162 @@
+package org.peft4j.runner.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.training.GradientCollector;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.peft4j.api.StepContext;
+import org.peft4j.api.TrainingHooks;
+import org.peft4j.api.TrainingPlan;
+import org.peft4j.api.TrainingStage;
+import org.peft4j.runner.config.Settings;
+import org.peft4j.runner.data.ImageSet;
+
+/**
+ * The training loop (shaped like DJL's EasyTrain, but with the hooks methods need before the forward pass).
+ * Each step runs in its own child NDManager that borrows the parameters and optimiser state, so everything a
+ * step creates (activations, gradients' wrappers, temporaries) is closed when it ends and native memory stays
+ * flat over epochs.
+ */
+public final class Trainer {
+
+    /** Called after each epoch with the epoch's stats; writes the checkpoint (the last good one survives a NaN). */
+    @FunctionalInterface
+    public interface EpochSink {
+        void epochDone(EpochStats stats);
+    }
+
+    private final PeftModel model;
+    private final Settings.Train settings;
+    private final int batchSize;
+    private final int evalBatchSize;
+    private final long seed;
+    private final StepObserver observer;
+    private final EpochSink sink;
+
+    public Trainer(PeftModel model, Settings.Train settings, int batchSize, int evalBatchSize, long seed,
+            StepObserver observer, EpochSink sink) {
+        this.model = model;
+        this.settings = settings;
+        this.batchSize = batchSize;
+        this.evalBatchSize = evalBatchSize;
+        this.seed = seed;
+        this.observer = observer;
+        this.sink = sink;
+    }
+
+    /** The runner's one-stage plan from config. */
+    public static TrainingPlan basePlan(Settings.Train t) {
+        return TrainingPlan.of(new TrainingStage("main", t.epochs(), t.lr(), t.weightDecay(), t.warmupEpochs()));
+    }
+
+    /** Trains every stage of the plan; evaluates on {@code eval} every {@code eval-every} epochs (if set). */
+    public List<EpochStats> fit(ImageSet train, ImageSet eval, TrainingPlan plan) {
+        TrainingHooks hooks = model.tuner().hooks();
+        List<EpochStats> history = new ArrayList<>();
+        int stageIndex = 0;
+        for (TrainingStage stage : plan.stages()) {
+            hooks.onStageStart(stage, model.backbone());
+            AdamW optimizer = new AdamW(model.trainable(), stage.weightDecay(), settings.beta1(), settings.beta2(),
+                    settings.eps(), settings.gradClip());
+            int stepsPerEpoch = (train.size() + batchSize - 1) / batchSize;
+            LrSchedule schedule = new LrSchedule(stage.lr(), Math.min(settings.minLr(), stage.lr()),
+                    Math.round(stage.warmupEpochs() * stepsPerEpoch), (long) stage.epochs() * stepsPerEpoch);
+            long step = 0;
+            for (int epoch = 0; epoch < stage.epochs(); epoch++) {
+                hooks.onEpochStart(stage.name(), epoch);
+                observer.epochStarted(stage.name(), epoch, stage.epochs(), stepsPerEpoch);
+                int[] order = shuffled(train.size(), new Random(mix(seed, stageIndex, epoch)));
+                double lossSum = 0;
+                long correct = 0;
+                long seen = 0;
+                long started = System.nanoTime();
+                double lr = 0;
+                for (int start = 0; start < order.length; start += batchSize) {
+                    int[] indices = java.util.Arrays.copyOfRange(order, start, Math.min(order.length, start + batchSize));
+                    lr = schedule.at(step);
+                    double[] result = step(hooks, optimizer, train, indices, stage, epoch, step, stageIndex, lr);
+                    lossSum += result[0] * indices.length;
+                    correct += (long) result[1];
+                    seen += indices.length;
+                    step++;
+                    double seconds = (System.nanoTime() - started) / 1e9;
+                    observer.stepDone(lossSum / seen, (double) correct / seen, seen / Math.max(seconds, 1e-9));
+                }
+                hooks.onEpochEnd(stage.name(), epoch);
+                double seconds = (System.nanoTime() - started) / 1e9;
+                boolean last = stageIndex == plan.stages().size() - 1 && epoch == stage.epochs() - 1;
+                Evaluator.Result evaluation = eval != null && settings.evalEvery() > 0 && !last
+                        && (epoch + 1) % settings.evalEvery() == 0 ? Evaluator.evaluate(model, eval, evalBatchSize) : null;
+                EpochStats stats = new EpochStats(stage.name(), epoch, lossSum / seen, (double) correct / seen, lr, seconds,
+                        seen / Math.max(seconds, 1e-9), evaluation);
+                history.add(stats);
+                observer.epochDone(stats);
+                sink.epochDone(stats);
+            }
+            stageIndex++;
+        }
+        return history;
+    }
+
+    /** One optimisation step; returns {loss, correct}. */
+    private double[] step(TrainingHooks hooks, AdamW optimizer, ImageSet train, int[] indices, TrainingStage stage,
+            int epoch, long step, int stageIndex, double lr) {
+        try (NDManager scope = model.backbone().manager().newSubManager()) {
+            List<NDArray> borrowed = model.arrays();
+            borrowed.addAll(optimizer.state());
+            scope.tempAttachAll(borrowed.toArray(new NDArray[0]));
+            Random random = new Random(mix(seed, stageIndex, step + 1_000_003L * (epoch + 1)));
+            NDList batch = train.batch(indices, true, random, scope);
+            StepContext context = new StepContext(stage.name(), epoch, step, new Random(mix(seed, stageIndex, step)), scope);
+            hooks.beforeForward(context);
+            TrainingHooks.StepLoss stepLoss;
+            float loss;
+            try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                stepLoss = hooks.loss(context, images -> model.logits(images, true), batch.get(0), batch.get(1),
+                        (logits, labels) -> Losses.crossEntropy(logits, labels, settings.labelSmoothing()));
+                loss = stepLoss.loss().getFloat();
+                if (!Float.isFinite(loss)) {
+                    throw new NonFiniteLossException("loss became " + loss + " at step " + step + " (stage " + stage.name()
+                            + ", epoch " + (epoch + 1) + "); training stopped");
+                }
+                collector.backward(stepLoss.loss());
+            }
+            hooks.afterBackward(context);
+
+            optimizer.step(lr);
+            long correct = stepLoss.logits().argMax(-1).eq(batch.get(1)).toType(DataType.INT64, false).sum().getLong();
+            return new double[] {loss, correct};
+        }
+    }
+
+    private static int[] shuffled(int n, Random random) {
+        int[] order = new int[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        for (int i = n - 1; i > 0; i--) {
+            int j = random.nextInt(i + 1);
+            int t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        return order;
+    }
+
+    /** A well-mixed seed from parts (SplitMix64 finaliser). */
+    static long mix(long... parts) {
+        long h = 0x9E3779B97F4A7C15L;
+        for (long p : parts) {
+            h ^= p + 0x9E3779B97F4A7C15L + (h << 6) + (h >>> 2);
+            h = (h ^ (h >>> 30)) * 0xBF58476D1CE4E5B9L;
+            h = (h ^ (h >>> 27)) * 0x94D049BB133111EBL;
+            h ^= h >>> 31;
+        }
+        return h;
+    }
+}
