@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.peft4j.api.PeftException;
+import org.peft4j.backbone.layers.CheckpointKeys;
 import org.peft4j.backbone.layers.PatchEmbed;
 import org.peft4j.backbone.layers.PosEmbed;
 
@@ -18,7 +19,7 @@ final class VitCheckpoint {
     private VitCheckpoint() {}
 
     static Map<String, NDArray> convert(Map<String, NDArray> raw, VisionTransformer model, int grid, int prefix, NDManager manager) {
-        Map<String, NDArray> tensors = isGoogleNpz(raw) ? fromGoogleNpz(raw, model.spec().depth()) : unwrap(raw);
+        Map<String, NDArray> tensors = isGoogleNpz(raw) ? fromGoogleNpz(raw, model.spec().depth()) : CheckpointKeys.unwrap(raw);
         Map<String, NDArray> out = new LinkedHashMap<>();
         for (Map.Entry<String, NDArray> e : tensors.entrySet()) {
             String key = e.getKey();
@@ -30,21 +31,6 @@ final class VitCheckpoint {
             }
             out.put(key, value);
         }
-        return out;
-    }
-
-    /** Strips wrapper prefixes that training scripts add ({@code module.}, {@code model.}, {@code state_dict.}). */
-    static Map<String, NDArray> unwrap(Map<String, NDArray> raw) {
-        Map<String, NDArray> out = new LinkedHashMap<>();
-        raw.forEach((k, v) -> {
-            String key = k;
-            for (String wrapper : new String[] {"state_dict.", "module.", "model."}) {
-                if (key.startsWith(wrapper)) {
-                    key = key.substring(wrapper.length());
-                }
-            }
-            out.put(key, v);
-        });
         return out;
     }
 
