@@ -9,7 +9,7 @@ import java.nio.file.Path;
 import org.peft4j.api.Backbone;
 import org.peft4j.api.io.Npy;
 
-/** Golden fixtures made by tools/fixtures/make_timm_fixtures.py: timm's outputs for a fixed input. */
+/** Golden fixtures made by tools/fixtures/make_*_fixtures.py: timm's outputs for a fixed input. */
 public final class Golden {
 
     private Golden() {}
@@ -18,7 +18,7 @@ public final class Golden {
         try {
             return Path.of(Golden.class.getResource("/fixtures/" + file).toURI());
         } catch (URISyntaxException | NullPointerException e) {
-            throw new IllegalStateException("missing fixture " + file + "; run tools/fixtures/make_timm_fixtures.py", e);
+            throw new IllegalStateException("missing fixture " + file + "; run tools/fixtures/make_timm_fixtures.py (ViT) or make_swin_fixtures.py (Swin)", e);
         }
     }
 
