@@ -9,7 +9,7 @@ import java.nio.file.Path;
 import org.peft4j.api.Backbone;
 import org.peft4j.api.io.Npy;
 
-/** Golden fixtures made by the scripts in tools/fixtures/ (make_timm_fixtures.py, make_convnext_fixtures.py): timm's outputs for a fixed input. */
+/** Golden fixtures made by tools/fixtures/make_*_fixtures.py: timm's outputs for a fixed input. */
 public final class Golden {
 
     private Golden() {}

@@ -4,20 +4,19 @@ import ai.djl.ndarray.NDArray;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** Key handling every family's checkpoint conversion shares. */
+/** Checkpoint key clean-up shared by every family. */
 public final class CheckpointKeys {
+
+    private static final String[] WRAPPERS = {"state_dict.", "module.", "model."};
 
     private CheckpointKeys() {}
 
-    /**
-     * Strips the wrapper prefixes training scripts add ({@code state_dict.}, {@code module.}, {@code model.}):
-     * a {@code torch.save({'model': sd})} file flattened to safetensors has keys {@code model.<key>}.
-     */
+    /** Strips wrapper prefixes that training scripts add ({@code state_dict.}, {@code module.}, {@code model.}). */
     public static Map<String, NDArray> unwrap(Map<String, NDArray> raw) {
         Map<String, NDArray> out = new LinkedHashMap<>();
         raw.forEach((k, v) -> {
             String key = k;
-            for (String wrapper : new String[] {"state_dict.", "module.", "model."}) {
+            for (String wrapper : WRAPPERS) {
                 if (key.startsWith(wrapper)) {
                     key = key.substring(wrapper.length());
                 }

@@ -1,0 +1,65 @@
+package org.peft4j.backbone.swin;
+
+import ai.djl.ndarray.NDList;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import java.util.ArrayList;
+import java.util.List;
+import org.peft4j.api.nn.ModuleBlock;
+import org.peft4j.api.site.AdapterSite;
+import org.peft4j.backbone.layers.ParameterIndex;
+
+/**
+ * One stage {@code layers.s} in timm's layout: an optional patch merging at the START ({@code
+ * layers.s.downsample}, every stage but the first), then blocks alternating plain and shifted windows.
+ */
+final class SwinStage extends ModuleBlock {
+
+    private final PatchMerging downsample;
+    private final List<SwinBlock> blocks = new ArrayList<>();
+    private final List<AdapterSite> sites = new ArrayList<>();
+
+    /**
+     * @param resolution the feature map side of this stage's blocks as timm books it (after any merging)
+     * @param firstDepth global index of the stage's first block
+     * @param dropPath rates of every block of the network, indexed by global depth
+     */
+    SwinStage(SwinSpec spec, int stage, int resolution, int firstDepth, double[] dropPath, float eps, ParameterIndex keys) {
+        String prefix = "layers." + stage;
+        int dim = spec.stageDim(stage);
+        if (stage > 0) {
+            downsample = child("downsample", new PatchMerging(prefix + ".downsample", spec.stageDim(stage - 1), dim, eps));
+            keys.putSite(downsample.norm());
+            keys.putSite(downsample.reduction());
+            sites.add(downsample.norm());
+            sites.add(downsample.reduction());
+        } else {
+            downsample = null;
+        }
+        for (int i = 0; i < spec.depths().get(stage); i++) {
+            int depth = firstDepth + i;
+            WindowGeometry geometry = WindowGeometry.of(resolution, spec.windowSize(), i % 2 == 1);
+            SwinBlock block = child("blocks_" + i, new SwinBlock(prefix + ".blocks." + i, depth, dim, spec.heads().get(stage),
+                    spec.mlpHidden(stage), geometry, spec.qkvBias(), eps, dropPath[depth], keys));
+            blocks.add(block);
+            sites.addAll(block.sites());
+        }
+    }
+
+    List<AdapterSite> sites() {
+        return sites;
+    }
+
+    List<SwinBlock> blocks() {
+        return blocks;
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDList x = downsample == null ? inputs : downsample.forward(store, inputs, training);
+        for (SwinBlock block : blocks) {
+            x = block.forward(store, x, training);
+        }
+        return x;
+    }
+}
