@@ -27,8 +27,9 @@ import org.peft4j.api.site.TokenSite;
 /**
  * A small token model with every site kind and ViT's site ids, for testing a method's {@code attach},
  * hooks and merge without a backbone. Input {@code [B, N, dim]} tokens (token 0 plays the cls token),
- * output {@code [B, classes]} logits. Per block: tokens -> norm1 -> attn.qkv -> attn.proj (a linear
- * stand-in for attention) -> residual; then the FFN branch (norm2, mlp.fc1, GELU, mlp.fc2) -> residual.
+ * output {@code [B, classes]} logits. Per block: tokens -> the attention branch {@code attn} (norm1, attn.qkv,
+ * attn.proj: a linear stand-in for attention, so tokens do not mix) -> residual; then the FFN branch {@code mlp}
+ * (norm2, mlp.fc1, GELU, mlp.fc2) -> residual.
  */
 public final class TinyModel extends ModuleBlock implements AdaptableModel, AutoCloseable {
 
@@ -121,33 +122,48 @@ public final class TinyModel extends ModuleBlock implements AdaptableModel, Auto
     private static final class Block extends ModuleBlock {
         final List<AdapterSite> sites = new ArrayList<>();
         final TokenSite tokens;
-        final NormSite norm1;
-        final LinearSite qkv;
-        final LinearSite proj;
+        final BranchSite attn;
         final BranchSite mlp;
 
         Block(int index, int dim) {
             String p = "blocks." + index;
             tokens = child("tokens", new TokenSite(p, index, dim, 1));
-            norm1 = child("norm1", new NormSite(p + ".norm1", index, dim, 1e-6f));
-            qkv = child("qkv", LinearSite.builder().setId(p + ".attn.qkv").setFeatures(dim, 3 * dim)
-                    .optDepth(index).optSlices(SiteHarness.qkvSlices(dim)).optWeightInit(Initializers.normal(0.2)).build());
-            proj = child("proj", LinearSite.builder().setId(p + ".attn.proj").setFeatures(3 * dim, dim)
-                    .optDepth(index).optWeightInit(Initializers.normal(0.2)).build());
+            // parameters are declared in the same order as before the branch existed: same seed, same weights
+            attn = child("attn", new BranchSite(p + ".attn", SiteKind.ATTENTION, index, dim, new Attn(p, index, dim)));
             mlp = child("mlp", new BranchSite(p + ".mlp", SiteKind.FFN, index, dim, new Ffn(p, index, dim)));
+            Attn a = (Attn) attn.branch();
             Ffn ffn = (Ffn) mlp.branch();
-            sites.addAll(List.of(tokens, norm1, qkv, proj, mlp, ffn.norm2, ffn.fc1, ffn.fc2));
+            sites.addAll(List.of(tokens, a.norm1, a.qkv, a.proj, attn, mlp, ffn.norm2, ffn.fc1, ffn.fc2));
         }
 
         @Override
         protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
             NDArray x = tokens.forward(ps, inputs, training).singletonOrThrow();
-            NDArray h = norm1.forward(ps, new NDList(x), training).singletonOrThrow();
-            h = qkv.forward(ps, new NDList(h), training).singletonOrThrow();
-            h = proj.forward(ps, new NDList(h), training).singletonOrThrow();
-            x = x.add(h);
+            x = x.add(attn.forward(ps, new NDList(x), training).singletonOrThrow());
             x = x.add(mlp.forward(ps, new NDList(x), training).singletonOrThrow());
             return new NDList(x);
+        }
+    }
+
+    /** The attention stand-in: norm1, qkv, proj (no token mixing). */
+    private static final class Attn extends ModuleBlock {
+        final NormSite norm1;
+        final LinearSite qkv;
+        final LinearSite proj;
+
+        Attn(String p, int index, int dim) {
+            norm1 = child("norm1", new NormSite(p + ".norm1", index, dim, 1e-6f));
+            qkv = child("qkv", LinearSite.builder().setId(p + ".attn.qkv").setFeatures(dim, 3 * dim)
+                    .optDepth(index).optSlices(SiteHarness.qkvSlices(dim)).optWeightInit(Initializers.normal(0.2)).build());
+            proj = child("proj", LinearSite.builder().setId(p + ".attn.proj").setFeatures(3 * dim, dim)
+                    .optDepth(index).optWeightInit(Initializers.normal(0.2)).build());
+        }
+
+        @Override
+        protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+            NDArray h = norm1.forward(ps, inputs, training).singletonOrThrow();
+            h = qkv.forward(ps, new NDList(h), training).singletonOrThrow();
+            return proj.forward(ps, new NDList(h), training);
         }
     }
 

@@ -1,0 +1,178 @@
+package org.peft4j.methods.baselines.common;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.Dropout;
+import ai.djl.nn.norm.LayerNorm;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.initializer.Initializer;
+import java.util.Locale;
+import org.peft4j.api.nn.Initializers;
+import org.peft4j.api.site.AdapterBlock;
+
+/**
+ * A bottleneck MLP added to a site's output: {@code out' = out + scale * up(dropout(act(down(LN?(h)))))}, with
+ * {@code h} either the site's output (serial: Houlsby / Pfeiffer adapters) or its input (parallel: AdaptFormer).
+ * {@code down} is {@code [bottleneck, features]} plus bias, {@code up} is {@code [features, bottleneck]} plus
+ * bias (PyTorch layout). The optional LayerNorm is a trainable one of its own (weight 1, bias 0, eps 1e-5 as
+ * {@code nn.LayerNorm}'s default, which AdaptFormer's code uses).
+ *
+ * <p>With {@link Init#ZERO} the up projection and both biases start at zero, so the adapter adds an exact
+ * zero and the model starts as the frozen one. It never folds into the site: the non-linearity makes that
+ * impossible, so it stays at inference (the {@link org.peft4j.api.site.Adapter} defaults).
+ *
+ * <p>Parameters: {@code norm_weight}, {@code norm_bias} (only with the LayerNorm), {@code down_weight},
+ * {@code down_bias}, {@code up_weight}, {@code up_bias}.
+ */
+public final class BottleneckAdapter extends AdapterBlock {
+
+    /** LayerNorm eps of the adapter's own norm: PyTorch's {@code nn.LayerNorm} default. */
+    public static final float NORM_EPS = 1e-5f;
+
+    /** What the bottleneck reads. */
+    public enum Reads {
+        /** The site's output (serial adapter). */
+        OUTPUT,
+        /** The site's input (parallel adapter). */
+        INPUT
+    }
+
+    /** The non-linearity between down and up. */
+    public enum Act {
+        GELU,
+        RELU;
+
+        NDArray apply(NDArray x) {
+            return this == GELU ? ai.djl.nn.Activation.gelu(x) : ai.djl.nn.Activation.relu(x);
+        }
+
+        /** Parses a config value ({@code gelu}, {@code relu}). */
+        public static Act of(String value) {
+            return valueOf(value.toUpperCase(Locale.ROOT));
+        }
+    }
+
+    /** Initialisation of the two projections; biases always start at zero. */
+    public enum Init {
+        /**
+         * down: Kaiming-uniform (a = sqrt 5, PyTorch's {@code nn.Linear} default); up: zero. AdaptFormer's
+         * "lora" init: the adapter adds exactly zero at step 0.
+         */
+        ZERO,
+        /** Both Xavier-uniform, as NOAH's adapter ({@code AdapterSuper.init_weights}); the output moves at once. */
+        XAVIER,
+        /** Both N(0, 0.01^2), Houlsby et al.'s near-identity init (not truncated at 2 sigma). */
+        NORMAL;
+
+        /** Parses a config value ({@code zero}, {@code xavier}, {@code normal}). */
+        public static Init of(String value) {
+            return valueOf(value.toUpperCase(Locale.ROOT));
+        }
+    }
+
+    /**
+     * The adapter's shape and behaviour.
+     *
+     * @param features width of the site's tensor (last dimension)
+     * @param bottleneck hidden width
+     * @param reads what the bottleneck reads
+     * @param activation the non-linearity
+     * @param init initialisation of the projections
+     * @param scale multiplies the adapter's output
+     * @param dropout inverted dropout on the hidden activations during training (0 = none)
+     * @param layerNorm whether a trainable LayerNorm comes before {@code down}
+     */
+    public record Spec(int features, int bottleneck, Reads reads, Act activation, Init init, float scale,
+            float dropout, boolean layerNorm) {
+
+        public Spec {
+            if (features <= 0 || bottleneck <= 0) {
+                throw new IllegalArgumentException(
+                        "bottleneck adapter needs positive sizes, got " + features + " -> " + bottleneck);
+            }
+        }
+    }
+
+    private final Spec spec;
+    private final Parameter normWeight;
+    private final Parameter normBias;
+    private final Parameter downWeight;
+    private final Parameter downBias;
+    private final Parameter upWeight;
+    private final Parameter upBias;
+
+    public BottleneckAdapter(String name, Spec spec) {
+        super(name);
+        this.spec = spec;
+        int d = spec.features();
+        int r = spec.bottleneck();
+        if (spec.layerNorm()) {
+            normWeight = param("norm_weight", new Shape(d), Initializers.ones());
+            normBias = param("norm_bias", new Shape(d), Initializers.zeros());
+        } else {
+            normWeight = null;
+            normBias = null;
+        }
+        downWeight = param("down_weight", new Shape(r, d), downInit(spec.init(), d, r));
+        downBias = param("down_bias", new Shape(r), Initializers.zeros());
+        upWeight = param("up_weight", new Shape(d, r), upInit(spec.init(), d, r));
+        upBias = param("up_bias", new Shape(d), Initializers.zeros());
+    }
+
+    private static Initializer downInit(Init init, int d, int r) {
+        return switch (init) {
+            case ZERO -> Initializers.kaimingUniformSqrt5();
+            case XAVIER -> Initializers.xavierUniform(d, r);
+            case NORMAL -> Initializers.normal(0.01);
+        };
+    }
+
+    private static Initializer upInit(Init init, int d, int r) {
+        return switch (init) {
+            case ZERO -> Initializers.zeros();
+            case XAVIER -> Initializers.xavierUniform(r, d);
+            case NORMAL -> Initializers.normal(0.01);
+        };
+    }
+
+    public Spec spec() {
+        return spec;
+    }
+
+    public Parameter downWeight() {
+        return downWeight;
+    }
+
+    public Parameter downBias() {
+        return downBias;
+    }
+
+    public Parameter upWeight() {
+        return upWeight;
+    }
+
+    public Parameter upBias() {
+        return upBias;
+    }
+
+    @Override
+    protected NDArray adapt(ParameterStore store, NDArray input, NDArray output, boolean training) {
+        NDArray h = spec.reads() == Reads.OUTPUT ? output : input;
+        if (spec.layerNorm()) {
+            h = LayerNorm.layerNorm(h, new Shape(spec.features()), value(store, normWeight, h, training),
+                    value(store, normBias, h, training), NORM_EPS).singletonOrThrow();
+        }
+        // every op chain starts from the activations, so results live in the step's scope
+        NDArray z = Linear.linear(h, value(store, downWeight, h, training), value(store, downBias, h, training))
+                .singletonOrThrow();
+        z = spec.activation().apply(z);
+        if (spec.dropout() > 0) {
+            z = Dropout.dropout(z, spec.dropout(), training).singletonOrThrow();
+        }
+        NDArray up = Linear.linear(z, value(store, upWeight, z, training), value(store, upBias, z, training))
+                .singletonOrThrow();
+        return output.add(spec.scale() == 1f ? up : up.mul(spec.scale()));
+    }
+}
