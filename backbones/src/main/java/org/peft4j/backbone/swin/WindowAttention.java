@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import org.peft4j.api.nn.Ops;
 import org.peft4j.api.PeftException;
 import org.peft4j.api.nn.Initializers;
 import org.peft4j.api.nn.ModuleBlock;
@@ -101,7 +102,7 @@ final class WindowAttention extends ModuleBlock {
         NDArray qkvOut = qkv.forward(store, new NDList(tokens), training).singletonOrThrow()
                 .reshape(bw, n, 3, heads, headDim)
                 .transpose(2, 0, 3, 1, 4); // [3, B*nW, heads, N, dh]
-        NDArray q = qkvOut.get(0).mul(scale);
+        NDArray q = Ops.scale(qkvOut.get(0), scale);
         NDArray k = qkvOut.get(1);
         NDArray v = qkvOut.get(2);
         NDArray attn = q.matMul(k.transpose(0, 1, 3, 2));

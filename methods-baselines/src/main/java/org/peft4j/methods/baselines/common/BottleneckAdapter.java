@@ -9,6 +9,7 @@ import ai.djl.nn.norm.LayerNorm;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
 import java.util.Locale;
+import org.peft4j.api.nn.Ops;
 import org.peft4j.api.nn.Initializers;
 import org.peft4j.api.site.AdapterBlock;
 
@@ -173,6 +174,6 @@ public final class BottleneckAdapter extends AdapterBlock {
         }
         NDArray up = Linear.linear(z, value(store, upWeight, z, training), value(store, upBias, z, training))
                 .singletonOrThrow();
-        return output.add(spec.scale() == 1f ? up : up.mul(spec.scale()));
+        return output.add(spec.scale() == 1f ? up : Ops.scale(up, spec.scale()));
     }
 }
