@@ -1,11 +1,7 @@
 package org.peft4j.runner.train;
 
-import ai.djl.engine.Engine;
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.training.GradientCollector;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -63,6 +59,7 @@ public final class Trainer {
             hooks.onStageStart(stage, model.backbone());
             AdamW optimizer = new AdamW(model.trainable(), stage.weightDecay(), settings.beta1(), settings.beta2(),
                     settings.eps(), settings.gradClip());
+            TrainingStep trainingStep = new TrainingStep(model, optimizer, settings.labelSmoothing());
             int stepsPerEpoch = (train.size() + batchSize - 1) / batchSize;
             LrSchedule schedule = new LrSchedule(stage.lr(), Math.min(settings.minLr(), stage.lr()),
                     Math.round(stage.warmupEpochs() * stepsPerEpoch), (long) stage.epochs() * stepsPerEpoch);
@@ -79,7 +76,7 @@ public final class Trainer {
                 for (int start = 0; start < order.length; start += batchSize) {
                     int[] indices = java.util.Arrays.copyOfRange(order, start, Math.min(order.length, start + batchSize));
                     lr = schedule.at(step);
-                    double[] result = step(hooks, optimizer, train, indices, stage, epoch, step, stageIndex, lr);
+                    double[] result = step(trainingStep, train, indices, stage, epoch, step, stageIndex, lr);
                     lossSum += result[0] * indices.length;
                     correct += (long) result[1];
                     seen += indices.length;
@@ -104,33 +101,16 @@ public final class Trainer {
     }
 
     /** One optimisation step; returns {loss, correct}. */
-    private double[] step(TrainingHooks hooks, AdamW optimizer, ImageSet train, int[] indices, TrainingStage stage,
+    private double[] step(TrainingStep trainingStep, ImageSet train, int[] indices, TrainingStage stage,
             int epoch, long step, int stageIndex, double lr) {
-        try (NDManager scope = model.backbone().manager().newSubManager()) {
-            List<NDArray> borrowed = model.arrays();
-            borrowed.addAll(optimizer.state());
-            scope.tempAttachAll(borrowed.toArray(new NDArray[0]));
-            Random random = new Random(mix(seed, stageIndex, step + 1_000_003L * (epoch + 1)));
-            NDList batch = train.batch(indices, true, random, scope);
+        try (NDManager scope = trainingStep.openScope()) {
+            Random augment = new Random(mix(seed, stageIndex, step + 1_000_003L * (epoch + 1)));
+            NDList batch = train.batch(indices, true, augment, scope);
             StepContext context = new StepContext(stage.name(), epoch, step, new Random(mix(seed, stageIndex, step)), scope);
-            hooks.beforeForward(context);
-            TrainingHooks.StepLoss stepLoss;
-            float loss;
-            try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-                stepLoss = hooks.loss(context, images -> model.logits(images, true), batch.get(0), batch.get(1),
-                        (logits, labels) -> Losses.crossEntropy(logits, labels, settings.labelSmoothing()));
-                loss = stepLoss.loss().getFloat();
-                if (!Float.isFinite(loss)) {
-                    throw new NonFiniteLossException("loss became " + loss + " at step " + step + " (stage " + stage.name()
-                            + ", epoch " + (epoch + 1) + "); training stopped");
-                }
-                collector.backward(stepLoss.loss());
-            }
-            hooks.afterBackward(context);
-
-            optimizer.step(lr);
-            long correct = stepLoss.logits().argMax(-1).eq(batch.get(1)).toType(DataType.INT64, false).sum().getLong();
-            return new double[] {loss, correct};
+            TrainingStep.Outcome outcome = trainingStep.run(context, batch.get(0), batch.get(1), lr,
+                    loss -> "loss became " + loss + " at step " + step + " (stage " + stage.name() + ", epoch " + (epoch + 1)
+                            + "); training stopped");
+            return new double[] {outcome.loss(), outcome.correct()};
         }
     }
 

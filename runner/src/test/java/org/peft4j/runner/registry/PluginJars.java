@@ -16,11 +16,11 @@ public final class PluginJars {
 
     private PluginJars() {}
 
-    /** Compiles the bundled HelloMethod into {@code plugins/hello.jar} with its reference.conf and service entry. */
+    /** Compiles the example plugin of the README (examples/plugin) into {@code plugins/hello.jar}. */
     public static Path hello(Path work) throws IOException {
-        String source = new String(PluginJars.class.getResourceAsStream("/plugin/HelloMethod.java.txt").readAllBytes(), StandardCharsets.UTF_8);
-        return build(work, "hello", "org.example.hello.HelloMethod", source,
-                "peft4j.methods.hello {\n  # Which backbone parameter trains.\n  parameter = norm.weight\n}\n");
+        Path example = org.peft4j.runner.TestData.FASHION.getParent().getParent().resolve("examples/plugin/src/main");
+        String source = Files.readString(example.resolve("java/org/example/hello/HelloMethod.java"));
+        return build(work, "hello", "org.example.hello.HelloMethod", source, Files.readString(example.resolve("resources/reference.conf")));
     }
 
     public static Path build(Path work, String name, String className, String source, String referenceConf) throws IOException {

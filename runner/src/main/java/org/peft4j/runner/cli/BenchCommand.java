@@ -1,0 +1,112 @@
+package org.peft4j.runner.cli;
+
+import ai.djl.ndarray.NDManager;
+import com.google.inject.Inject;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.peft4j.api.Backbone;
+import org.peft4j.api.BackboneOptions;
+import org.peft4j.api.MethodContext;
+import org.peft4j.api.PeftException;
+import org.peft4j.backbone.BackboneRegistry;
+import org.peft4j.runner.bench.Benchmark;
+import org.peft4j.runner.registry.MethodRegistries;
+import org.peft4j.runner.registry.MethodRegistry;
+import org.peft4j.runner.train.PeftModel;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code peft4j bench}: forward images/s per backbone, and optionally training-step time with a method. */
+@Command(name = "bench", description = "Measure forward images/s and training-step time on this machine.")
+public final class BenchCommand implements Callable<Integer> {
+
+    @Mixin CommonOptions common;
+    @Spec CommandSpec spec;
+
+    @Option(names = "--backbone", split = ",", required = true, description = "Backbone variant(s), comma-separated.")
+    List<String> backbones = new ArrayList<>();
+
+    @Option(names = "--method", split = ",", description = "Method(s) to attach; with --train times a training step.")
+    List<String> methods = new ArrayList<>();
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Method option, e.g. --set rank=8 (repeatable).")
+    List<String> options = new ArrayList<>();
+
+    @Option(names = "--train", description = "Also time full training steps (forward, backward, AdamW).")
+    boolean train;
+
+    @Option(names = "--batch", description = "Batch size (default: ${DEFAULT-VALUE}).")
+    int batch = 8;
+
+    @Option(names = "--iterations", description = "Timed iterations (default: ${DEFAULT-VALUE}).")
+    int iterations = 10;
+
+    @Option(names = "--warmup", description = "Untimed warm-up iterations (default: ${DEFAULT-VALUE}).")
+    int warmup = 2;
+
+    @Option(names = "--classes", description = "Classifier size (default: ${DEFAULT-VALUE}).")
+    int classes = 100;
+
+    private final MethodRegistries registries;
+    private final BackboneRegistry registry;
+
+    @Inject
+    BenchCommand(MethodRegistries registries, BackboneRegistry registry) {
+        this.registries = registries;
+        this.registry = registry;
+    }
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        MethodRegistry methodRegistry = registries.forPlugins(common.pluginsDir());
+        List<String> runs = methods.isEmpty() ? List.of("linear") : methods;
+        out.printf(Locale.ROOT, "%-32s %-12s %-16s %6s %12s %10s%n", "backbone", "method", "measure", "batch", "median ms", "img/s");
+        for (String name : backbones) {
+            for (String method : runs) {
+                try (NDManager manager = NDManager.newBaseManager()) {
+                    Benchmark.seed(0);
+                    Backbone backbone = registry.build(BackboneOptions.of(name, classes), manager);
+                    Config user = parseOptions();
+                    Config defaults = methodRegistry.defaults(method);
+                    user.entrySet().stream().filter(e -> !defaults.hasPathOrNull(e.getKey())).findFirst().ifPresent(e -> {
+                        throw new PeftException("--set " + e.getKey() + ": not an option of method " + method
+                                + " (peft4j describe " + method + ")");
+                    });
+                    Config settings = user.withFallback(defaults).resolve();
+                    PeftModel model = PeftModel.assemble(backbone,
+                            methodRegistry.get(method).create(new MethodContext(settings, "--set", 0, "bench", classes)));
+                    Benchmark bench = new Benchmark(model, backbone.dataConfig().imageSize(), batch, warmup, iterations);
+                    List<Benchmark.Timing> timings = new ArrayList<>();
+                    timings.add(bench.forward());
+                    if (train) {
+                        timings.add(bench.trainStep());
+                    }
+                    for (Benchmark.Timing t : timings) {
+                        out.printf(Locale.ROOT, "%-32s %-12s %-16s %6d %12.2f %10.1f%n", name, method, t.what(), t.batch(),
+                                t.medianSeconds() * 1e3, t.imagesPerSecond());
+                    }
+                    out.flush();
+                }
+            }
+        }
+        return 0;
+    }
+
+    private Config parseOptions() {
+        try {
+            return ConfigFactory.parseString(String.join("\n", options));
+        } catch (ConfigException e) {
+            throw new PeftException("cannot parse --set options " + options + ": " + e.getMessage());
+        }
+    }
+}

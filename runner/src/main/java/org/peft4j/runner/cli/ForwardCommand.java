@@ -1,0 +1,112 @@
+package org.peft4j.runner.cli;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.training.ParameterStore;
+import com.google.inject.Inject;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.peft4j.api.Backbone;
+import org.peft4j.api.BackboneOptions;
+import org.peft4j.api.PeftException;
+import org.peft4j.api.io.Npy;
+import org.peft4j.backbone.BackboneRegistry;
+import org.peft4j.backbone.CheckpointLoader;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * {@code peft4j forward}: logits (or pooled features) of a checkpoint for an NCHW float32 {@code .npy}, written
+ * as {@code .npy}, so anyone can check a converted checkpoint against another framework.
+ */
+@Command(name = "forward", description = "Run a backbone checkpoint on an .npy input and write the logits as .npy.")
+public final class ForwardCommand implements Callable<Integer> {
+
+    @Mixin CommonOptions common;
+    @Spec CommandSpec spec;
+
+    @Option(names = "--backbone", required = true, description = "Backbone variant.")
+    String backbone;
+
+    @Option(names = "--checkpoint", description = ".safetensors or .npz checkpoint (default: random init).")
+    Path checkpoint;
+
+    @Option(names = "--input", required = true, description = "Input images, float32 .npy of shape [N, 3, H, W].")
+    Path input;
+
+    @Option(names = "--output", required = true, description = "Where to write the outputs (.npy).")
+    Path output;
+
+    @Option(names = "--features", description = "Write pooled pre-logit features instead of logits.")
+    boolean features;
+
+    @Option(names = "--classes", description = "Classifier size; default: the checkpoint's head (0 without one).")
+    Integer classes;
+
+    @Option(names = "--batch", description = "Images per forward pass (default: ${DEFAULT-VALUE}).")
+    int batch = 32;
+
+    @Option(names = "--no-strict", description = "Ignore checkpoint tensors the model does not use.")
+    boolean lenient;
+
+    private final BackboneRegistry backbones;
+
+    @Inject
+    ForwardCommand(BackboneRegistry backbones) {
+        this.backbones = backbones;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDArray x = Npy.read(input, manager);
+            if (x.getShape().dimension() != 4) {
+                throw new PeftException(input + ": expected images [N, C, H, W], got shape " + x.getShape());
+            }
+            int size = (int) x.getShape().get(2);
+            int numClasses = classes != null ? classes : checkpoint == null ? 0 : headClasses(checkpoint, manager);
+            Backbone model = backbones.build(new BackboneOptions(backbone, numClasses, size, 0, (int) x.getShape().get(1)), manager);
+            if (checkpoint != null) {
+                CheckpointLoader.Report report = CheckpointLoader.load(model, checkpoint, !lenient);
+                spec.commandLine().getErr().println(report.summary());
+            }
+            ParameterStore store = new ParameterStore(manager, false);
+            List<NDArray> parts = new ArrayList<>();
+            long n = x.getShape().get(0);
+            for (long start = 0; start < n; start += batch) {
+                NDArray chunk = x.get(start + ":" + Math.min(n, start + batch));
+                NDArray y = features || numClasses == 0 ? model.features(store, chunk, false)
+                        : model.block().forward(store, new NDList(chunk), false).singletonOrThrow();
+                parts.add(y);
+            }
+            NDArray result = parts.size() == 1 ? parts.get(0) : NDArrays.concat(new NDList(parts), 0);
+            Npy.write(output, result);
+            spec.commandLine().getOut().println("wrote " + output + " " + result.getShape());
+        }
+        return 0;
+    }
+
+    /** The class count of the checkpoint's classifier, from timm / Google key names; 0 if it has none. */
+    static int headClasses(Path file, NDManager manager) {
+        try (NDManager scope = manager.newSubManager()) {
+            Map<String, NDArray> tensors = CheckpointLoader.read(file, scope);
+            for (String key : List.of("head.weight", "head.fc.weight", "fc.weight", "classifier.weight")) {
+                if (tensors.containsKey(key)) {
+                    return (int) tensors.get(key).getShape().get(0);
+                }
+            }
+            if (tensors.containsKey("head/kernel")) {
+                return (int) tensors.get("head/kernel").getShape().get(1);
+            }
+            return 0;
+        }
+    }
+}

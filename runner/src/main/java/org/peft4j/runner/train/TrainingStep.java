@@ -1,0 +1,69 @@
+package org.peft4j.runner.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.training.GradientCollector;
+import java.util.List;
+import java.util.function.Function;
+import org.peft4j.api.StepContext;
+import org.peft4j.api.TrainingHooks;
+
+/**
+ * One optimisation step of a {@link PeftModel}: hooks before the forward pass, the (method's) loss, backward,
+ * gradient hooks, AdamW. Shared by the trainer and the benchmark, so both measure the same work.
+ */
+public final class TrainingStep {
+
+    /** What a step returns. */
+    public record Outcome(float loss, long correct) {}
+
+    private final PeftModel model;
+    private final TrainingHooks hooks;
+    private final AdamW optimizer;
+    private final double labelSmoothing;
+
+    public TrainingStep(PeftModel model, AdamW optimizer, double labelSmoothing) {
+        this.model = model;
+        this.hooks = model.tuner().hooks();
+        this.optimizer = optimizer;
+        this.labelSmoothing = labelSmoothing;
+    }
+
+    /**
+     * Opens the step's scope: a child of the model's manager that borrows every parameter and the optimiser
+     * state, so all a step creates dies with it.
+     */
+    public NDManager openScope() {
+        NDManager scope = model.backbone().manager().newSubManager();
+        List<NDArray> borrowed = model.arrays();
+        borrowed.addAll(optimizer.state());
+        scope.tempAttachAll(borrowed.toArray(new NDArray[0]));
+        return scope;
+    }
+
+    /**
+     * Runs the step on a batch created in {@code context.manager()} (from {@link #openScope()}).
+     *
+     * @param describe names the step in the error raised on a non-finite loss
+     */
+    public Outcome run(StepContext context, NDArray images, NDArray labels, double lr, Function<Float, String> describe) {
+        hooks.beforeForward(context);
+        TrainingHooks.StepLoss stepLoss;
+        float loss;
+        try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+            stepLoss = hooks.loss(context, x -> model.logits(x, true), images, labels,
+                    (logits, y) -> Losses.crossEntropy(logits, y, labelSmoothing));
+            loss = stepLoss.loss().getFloat();
+            if (!Float.isFinite(loss)) {
+                throw new NonFiniteLossException(describe.apply(loss));
+            }
+            collector.backward(stepLoss.loss());
+        }
+        hooks.afterBackward(context);
+        optimizer.step(lr);
+        long correct = stepLoss.logits().argMax(-1).eq(labels).toType(DataType.INT64, false).sum().getLong();
+        return new Outcome(loss, correct);
+    }
+}

@@ -1,0 +1,92 @@
+package org.peft4j.runner.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.ParameterStore;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.peft4j.api.Backbone;
+import org.peft4j.api.BackboneOptions;
+import org.peft4j.api.io.Npy;
+import org.peft4j.api.io.Safetensors;
+import org.peft4j.backbone.BackboneRegistry;
+import org.peft4j.backbone.CheckpointLoader;
+
+class ForwardCommandTest {
+
+    @TempDir Path dir;
+
+    /** Writes a backbone's weights as timm does (4-D patch-embedding conv weight). */
+    static Path saveTimmStyle(Backbone model, Path file, int patch) throws Exception {
+        Map<String, NDArray> tensors = new LinkedHashMap<>();
+        model.parameters().forEach((k, p) -> {
+            NDArray a = p.getArray();
+            if (k.equals("patch_embed.proj.weight")) {
+                a = a.reshape(a.getShape().get(0), 3, patch, patch);
+            }
+            tensors.put(k, a);
+        });
+        Safetensors.write(file, tensors, Map.of("format", "pt"));
+        return file;
+    }
+
+    static int run(String... args) {
+        StringWriter err = new StringWriter();
+        int code = Peft4jCli.execute(args, new PrintWriter(new StringWriter()), new PrintWriter(err));
+        assertThat(code).as(err.toString()).isZero();
+        return code;
+    }
+
+    @Test
+    void forwardWritesTheLogitsTheModelComputes() throws Exception {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Engine.getInstance().setRandomSeed(5);
+            Backbone model = BackboneRegistry.load().build(BackboneOptions.of("vit_micro_patch4_32", 7), m);
+            Path ckpt = saveTimmStyle(model, dir.resolve("m.safetensors"), 4);
+            NDArray x = m.randomNormal(new Shape(3, 3, 32, 32));
+            Npy.write(dir.resolve("x.npy"), x);
+            NDArray expected = model.block().forward(new ParameterStore(m, false), new NDList(x), false).singletonOrThrow();
+
+            run("forward", "--backbone", "vit_micro_patch4_32", "--checkpoint", ckpt.toString(), "--input",
+                    dir.resolve("x.npy").toString(), "--output", dir.resolve("y.npy").toString(), "--batch", "2");
+            NDArray y = Npy.read(dir.resolve("y.npy"), m);
+            assertThat(y.getShape()).isEqualTo(new Shape(3, 7)); // class count read from the checkpoint's head
+            assertThat(y.sub(expected).abs().max().getFloat()).isLessThan(1e-5f);
+
+            run("forward", "--backbone", "vit_micro_patch4_32", "--checkpoint", ckpt.toString(), "--features", "--input",
+                    dir.resolve("x.npy").toString(), "--output", dir.resolve("f.npy").toString());
+            assertThat(Npy.read(dir.resolve("f.npy"), m).getShape()).isEqualTo(new Shape(3, 64));
+        }
+    }
+
+    /** A full-size ViT-B/16 builds, loads a timm-format checkpoint (346 MB) and runs on CPU. */
+    @Test
+    @Tag("slow")
+    void fullSizeVitBaseLoadsATimmCheckpointAndRuns() throws Exception {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Engine.getInstance().setRandomSeed(1);
+            BackboneRegistry registry = BackboneRegistry.load();
+            Backbone source = registry.build(BackboneOptions.of("vit_base_patch16_224", 1000), m);
+            Path ckpt = saveTimmStyle(source, dir.resolve("vit_base.safetensors"), 16);
+            NDArray x = m.randomNormal(new Shape(1, 3, 224, 224));
+            NDArray expected = source.block().forward(new ParameterStore(m, false), new NDList(x), false).singletonOrThrow();
+            Backbone loaded = registry.build(BackboneOptions.of("vit_base_patch16_224", 1000), m);
+            CheckpointLoader.Report report = CheckpointLoader.load(loaded, ckpt, true);
+            assertThat(report.loaded()).isEqualTo(152);
+            NDArray y = loaded.block().forward(new ParameterStore(m, false), new NDList(x), false).singletonOrThrow();
+            assertThat(y.getShape()).isEqualTo(new Shape(1, 1000));
+            assertThat(y.sub(expected).abs().max().getFloat()).isLessThan(1e-5f);
+        }
+    }
+}
