@@ -4,27 +4,19 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Block;
-import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import org.peft4j.api.Backbone;
 import org.peft4j.api.BackboneOptions;
 import org.peft4j.api.DataConfig;
 import org.peft4j.api.PeftException;
 import org.peft4j.api.nn.Initializers;
-import org.peft4j.api.nn.ModuleBlock;
-import org.peft4j.api.site.AdapterSite;
-import org.peft4j.api.site.LinearSite;
 import org.peft4j.api.site.NormSite;
+import org.peft4j.backbone.layers.BackboneBlock;
 import org.peft4j.backbone.layers.Conv2d;
 import org.peft4j.backbone.layers.DropPath;
 import org.peft4j.backbone.layers.LayerNorm2d;
-import org.peft4j.backbone.layers.ParameterIndex;
 
 /**
  * timm's {@code ConvNeXt} with the default patch stem and {@code conv_mlp=False}: stem (4x4 stride-4 conv
@@ -39,23 +31,20 @@ import org.peft4j.backbone.layers.ParameterIndex;
  * -1). Every NORM site normalises the channels of a channels-last tensor. There are no attention or token sites.
  * The classifier is {@code head.fc}; {@code head.norm} belongs to the backbone.
  */
-public final class ConvNext extends ModuleBlock implements Backbone {
+public final class ConvNext extends BackboneBlock {
 
     private static final String CLASSIFIER = "head.fc";
 
     private final ConvNextSpec spec;
     private final int imageSize;
     private final int inChannels;
-    private final int numClasses;
     private final Conv2d stemConv;
     private final LayerNorm2d stemNorm;
     private final List<ConvNextStage> stages = new ArrayList<>();
     private final NormSite headNorm;
-    private final LinearSite head;
-    private final ParameterIndex keys = new ParameterIndex();
-    private final List<AdapterSite> sites = new ArrayList<>();
 
     ConvNext(ConvNextSpec spec, BackboneOptions options) {
+        super(spec.name(), options.numClasses(), spec.numFeatures(), spec.totalDepth());
         this.spec = spec;
         this.imageSize = options.imageSize() > 0 ? options.imageSize() : spec.imageSize();
         if (imageSize < spec.totalStride()) {
@@ -63,7 +52,6 @@ public final class ConvNext extends ModuleBlock implements Backbone {
                     + spec.totalStride() + "; set backbone.image-size to at least " + spec.totalStride());
         }
         this.inChannels = options.inChannels();
-        this.numClasses = options.numClasses();
         int stem = ConvNextSpec.STEM_STRIDE;
         int d0 = spec.dims().get(0);
         stemConv = child("stem_0", new Conv2d(inChannels, d0, stem, stem, 0, 1, true, Initializers.truncNormal(0.02)));
@@ -86,23 +74,13 @@ public final class ConvNext extends ModuleBlock implements Backbone {
         headNorm = child("head_norm", new NormSite("head.norm", -1, d, 1e-6f));
         keys.putSite(headNorm);
         sites.add(headNorm);
-        head = numClasses > 0
-                ? child("head_fc", LinearSite.builder().setId(CLASSIFIER).setFeatures(d, numClasses).build())
-                : null;
-        if (head != null) {
-            keys.putSite(head);
-        }
+        addClassifier(CLASSIFIER);
     }
 
     public ConvNextSpec spec() {
         return spec;
     }
 
-    @Override
-    protected NDList forwardInternal(ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray pooled = features(store, inputs.singletonOrThrow(), training);
-        return head == null ? new NDList(pooled) : head.forward(store, new NDList(pooled), training);
-    }
 
     /** Stem and stages: the last stage's feature map {@code [B, C, H/stride, W/stride]}. */
     public NDArray featureMap(ParameterStore store, NDArray images, boolean training) {
@@ -128,60 +106,20 @@ public final class ConvNext extends ModuleBlock implements Backbone {
         return headNorm.forward(store, new NDList(pooled), training).singletonOrThrow();
     }
 
-    @Override
-    public NDManager manager() {
-        return parameterManager();
-    }
 
-    @Override
-    public Block block() {
-        return this;
-    }
 
-    @Override
-    public int numFeatures() {
-        return spec.numFeatures();
-    }
 
-    @Override
-    public int numClasses() {
-        return numClasses;
-    }
 
     @Override
     public DataConfig dataConfig() {
         return DataConfig.imagenet(imageSize);
     }
 
-    @Override
-    public String name() {
-        return spec.name();
-    }
 
-    @Override
-    public List<AdapterSite> sites() {
-        return Collections.unmodifiableList(sites);
-    }
 
-    @Override
-    public int depth() {
-        return spec.totalDepth();
-    }
 
-    @Override
-    public Map<String, Parameter> parameters() {
-        return keys.all();
-    }
 
-    @Override
-    public Map<String, Parameter> backboneParameters() {
-        return keys.without(CLASSIFIER + ".");
-    }
 
-    @Override
-    public Map<String, Parameter> headParameters() {
-        return keys.with(CLASSIFIER + ".");
-    }
 
     @Override
     public Map<String, NDArray> convertCheckpoint(Map<String, NDArray> tensors, NDManager manager) {

@@ -1,6 +1,5 @@
 package org.peft4j.backbone.convnext;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;

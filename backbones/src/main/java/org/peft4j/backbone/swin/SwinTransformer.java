@@ -4,24 +4,16 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Block;
-import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import org.peft4j.api.Backbone;
 import org.peft4j.api.BackboneOptions;
 import org.peft4j.api.DataConfig;
 import org.peft4j.api.PeftException;
-import org.peft4j.api.nn.ModuleBlock;
-import org.peft4j.api.site.AdapterSite;
-import org.peft4j.api.site.LinearSite;
 import org.peft4j.api.site.NormSite;
+import org.peft4j.backbone.layers.BackboneBlock;
 import org.peft4j.backbone.layers.DropPath;
-import org.peft4j.backbone.layers.ParameterIndex;
 import org.peft4j.backbone.layers.PatchEmbed;
 
 /**
@@ -34,23 +26,20 @@ import org.peft4j.backbone.layers.PatchEmbed;
  * <p>LayerNorms use eps 1e-5: timm builds Swin with {@code nn.LayerNorm}'s default (unlike ViT's 1e-6).
  * Site depths count blocks over all stages (Swin-T: 0..11); the model is built for one input size.
  */
-public final class SwinTransformer extends ModuleBlock implements Backbone {
+public final class SwinTransformer extends BackboneBlock {
 
     static final float EPS = 1e-5f;
 
     private final SwinSpec spec;
     private final int imageSize;
     private final int grid;
-    private final int numClasses;
     private final PatchEmbed patchEmbed;
     private final NormSite patchNorm;
     private final List<SwinStage> stages = new ArrayList<>();
     private final NormSite norm;
-    private final LinearSite head;
-    private final ParameterIndex keys = new ParameterIndex();
-    private final List<AdapterSite> sites = new ArrayList<>();
 
     SwinTransformer(SwinSpec spec, BackboneOptions options) {
+        super(spec.name(), options.numClasses(), spec.numFeatures(), spec.totalDepth());
         this.spec = spec;
         this.imageSize = options.imageSize() > 0 ? options.imageSize() : spec.imageSize();
         if (imageSize % spec.patchSize() != 0) {
@@ -61,7 +50,6 @@ public final class SwinTransformer extends ModuleBlock implements Backbone {
             throw new PeftException(spec.name() + ": image size " + imageSize + " is too small for " + spec.stages()
                     + " stages of patch merging after a " + spec.patchSize() + "px patch embedding");
         }
-        this.numClasses = options.numClasses();
         int d = spec.embedDim();
         patchEmbed = child("patch_embed", new PatchEmbed("patch_embed.proj", options.inChannels(), d, spec.patchSize()));
         patchNorm = child("patch_embed_norm", new NormSite("patch_embed.norm", -1, d, EPS));
@@ -82,12 +70,7 @@ public final class SwinTransformer extends ModuleBlock implements Backbone {
         norm = child("norm", new NormSite("norm", -1, spec.numFeatures(), EPS));
         keys.putSite(norm);
         sites.add(norm);
-        head = numClasses > 0
-                ? child("head", LinearSite.builder().setId("head.fc").setFeatures(spec.numFeatures(), numClasses).build())
-                : null;
-        if (head != null) {
-            keys.putSite(head);
-        }
+        addClassifier("head.fc");
     }
 
     public SwinSpec spec() {
@@ -99,11 +82,6 @@ public final class SwinTransformer extends ModuleBlock implements Backbone {
         return stages.stream().flatMap(s -> s.blocks().stream()).map(SwinBlock::geometry).toList();
     }
 
-    @Override
-    protected NDList forwardInternal(ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray pooled = features(store, inputs.singletonOrThrow(), training);
-        return head == null ? new NDList(pooled) : head.forward(store, new NDList(pooled), training);
-    }
 
     @Override
     public NDArray features(ParameterStore store, NDArray images, boolean training) {
@@ -121,60 +99,20 @@ public final class SwinTransformer extends ModuleBlock implements Backbone {
         return normed.reshape(s.get(0), s.get(1) * s.get(2), s.get(3)).mean(new int[] {1});
     }
 
-    @Override
-    public NDManager manager() {
-        return parameterManager();
-    }
 
-    @Override
-    public Block block() {
-        return this;
-    }
 
-    @Override
-    public int numFeatures() {
-        return spec.numFeatures();
-    }
 
-    @Override
-    public int numClasses() {
-        return numClasses;
-    }
 
     @Override
     public DataConfig dataConfig() {
         return DataConfig.imagenet(imageSize);
     }
 
-    @Override
-    public String name() {
-        return spec.name();
-    }
 
-    @Override
-    public List<AdapterSite> sites() {
-        return Collections.unmodifiableList(sites);
-    }
 
-    @Override
-    public int depth() {
-        return spec.totalDepth();
-    }
 
-    @Override
-    public Map<String, Parameter> parameters() {
-        return keys.all();
-    }
 
-    @Override
-    public Map<String, Parameter> backboneParameters() {
-        return keys.without("head.");
-    }
 
-    @Override
-    public Map<String, Parameter> headParameters() {
-        return keys.with("head.");
-    }
 
     @Override
     public Map<String, NDArray> convertCheckpoint(Map<String, NDArray> tensors, NDManager manager) {

@@ -4,25 +4,18 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import org.peft4j.api.Backbone;
 import org.peft4j.api.BackboneOptions;
 import org.peft4j.api.DataConfig;
 import org.peft4j.api.PeftException;
 import org.peft4j.api.nn.Initializers;
-import org.peft4j.api.nn.ModuleBlock;
-import org.peft4j.api.site.AdapterSite;
-import org.peft4j.api.site.LinearSite;
 import org.peft4j.api.site.NormSite;
+import org.peft4j.backbone.layers.BackboneBlock;
 import org.peft4j.backbone.layers.DropPath;
-import org.peft4j.backbone.layers.ParameterIndex;
 import org.peft4j.backbone.layers.PatchEmbed;
 import org.peft4j.backbone.layers.Tensors;
 
@@ -30,32 +23,28 @@ import org.peft4j.backbone.layers.Tensors;
  * timm's VisionTransformer: patch embedding, cls token, learned position embedding, pre-norm blocks with a
  * fused qkv, final norm, token or average pooling, linear head. Checkpoint keys are timm's.
  */
-public final class VisionTransformer extends ModuleBlock implements Backbone {
+public final class VisionTransformer extends BackboneBlock {
 
     private static final int PREFIX_TOKENS = 1;
 
     private final VitSpec spec;
     private final int imageSize;
     private final int grid;
-    private final int numClasses;
     private final PatchEmbed patchEmbed;
     private final Parameter clsToken;
     private final Parameter posEmbed;
     private final List<VitBlock> blocks = new ArrayList<>();
     private final NormSite norm;
     private final NormSite fcNorm;
-    private final LinearSite head;
-    private final ParameterIndex keys = new ParameterIndex();
-    private final List<AdapterSite> sites = new ArrayList<>();
 
     VisionTransformer(VitSpec spec, BackboneOptions options) {
+        super(spec.name(), options.numClasses(), spec.embedDim(), spec.depth());
         this.spec = spec;
         this.imageSize = options.imageSize() > 0 ? options.imageSize() : spec.imageSize();
         if (imageSize % spec.patchSize() != 0) {
             throw new PeftException(spec.name() + ": image size " + imageSize + " is not a multiple of patch size " + spec.patchSize());
         }
         this.grid = imageSize / spec.patchSize();
-        this.numClasses = options.numClasses();
         int d = spec.embedDim();
         patchEmbed = child("patch_embed", new PatchEmbed("patch_embed.proj", options.inChannels(), d, spec.patchSize()));
         clsToken = param("cls_token", new Shape(1, 1, d), Initializers.normal(1e-6));
@@ -77,21 +66,13 @@ public final class VisionTransformer extends ModuleBlock implements Backbone {
         NormSite finalNorm = avg ? fcNorm : norm;
         keys.putSite(finalNorm);
         sites.add(finalNorm);
-        head = numClasses > 0 ? child("head", LinearSite.builder().setId("head").setFeatures(d, numClasses).build()) : null;
-        if (head != null) {
-            keys.putSite(head);
-        }
+        addClassifier("head");
     }
 
     public VitSpec spec() {
         return spec;
     }
 
-    @Override
-    protected NDList forwardInternal(ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray pooled = features(store, inputs.singletonOrThrow(), training);
-        return head == null ? new NDList(pooled) : head.forward(store, new NDList(pooled), training);
-    }
 
     @Override
     public NDArray features(ParameterStore store, NDArray images, boolean training) {
@@ -115,60 +96,20 @@ public final class VisionTransformer extends ModuleBlock implements Backbone {
         return x.get(":, 0, :");
     }
 
-    @Override
-    public NDManager manager() {
-        return parameterManager();
-    }
 
-    @Override
-    public Block block() {
-        return this;
-    }
 
-    @Override
-    public int numFeatures() {
-        return spec.embedDim();
-    }
 
-    @Override
-    public int numClasses() {
-        return numClasses;
-    }
 
     @Override
     public DataConfig dataConfig() {
         return spec.inceptionNorm() ? DataConfig.inception(imageSize) : DataConfig.imagenet(imageSize);
     }
 
-    @Override
-    public String name() {
-        return spec.name();
-    }
 
-    @Override
-    public List<AdapterSite> sites() {
-        return Collections.unmodifiableList(sites);
-    }
 
-    @Override
-    public int depth() {
-        return spec.depth();
-    }
 
-    @Override
-    public Map<String, Parameter> parameters() {
-        return keys.all();
-    }
 
-    @Override
-    public Map<String, Parameter> backboneParameters() {
-        return keys.without("head.");
-    }
 
-    @Override
-    public Map<String, Parameter> headParameters() {
-        return keys.with("head.");
-    }
 
     @Override
     public Map<String, NDArray> convertCheckpoint(Map<String, NDArray> tensors, NDManager manager) {
