@@ -13,7 +13,6 @@ import java.io.StringWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.peft4j.api.Backbone;
@@ -72,7 +71,6 @@ class ForwardCommandTest {
 
     /** A full-size ViT-B/16 builds, loads a timm-format checkpoint (346 MB) and runs on CPU. */
     @Test
-    @Tag("slow")
     void fullSizeVitBaseLoadsATimmCheckpointAndRuns() throws Exception {
         try (NDManager m = NDManager.newBaseManager()) {
             Engine.getInstance().setRandomSeed(1);
