@@ -2,12 +2,26 @@ package org.peft4j.api;
 
 /**
  * Which experts are on, per layer, at each training step and at inference (MLAE's fixed, stochastic and
- * mixed masks; MoSA's one expert per block). Layers are site depths.
+ * mixed masks; MoSA's one expert per block). Layers are site depths {@code 0 .. depth-1}; every layer has
+ * {@link #experts()} experts, and a mask is one multiplier per expert.
  *
- * <p>Contract: {@link #draw} is called once per training forward pass (from {@link
- * TrainingHooks#beforeForward}); between draws {@link #trainingMask} returns the same arrays. An expert
- * whose multiplier is 0 is off this step and must get no gradient. Multipliers of kept experts carry any
- * rescaling (inverted dropout: 1/(1-p)), so that the expected training output equals the inference output.
+ * <p>Contract:
+ *
+ * <ul>
+ *   <li>{@link #draw} is called once per training step, before its forward passes (from {@link
+ *       TrainingHooks#beforeForward}), and takes all its randomness from {@link StepContext#random()}: the
+ *       same run seed gives the same masks. Between draws {@link #trainingMask} returns the same values, so
+ *       every forward pass of a step and every sample and token of its batch share one mask per layer.
+ *       Asking for a training mask before the first draw is a contract violation (implementations throw).
+ *   <li>An expert whose training multiplier is 0 is off this step: it contributes nothing and gets no
+ *       gradient. Multipliers of kept experts carry any rescaling (inverted dropout: {@code 1/(1-p)}), so
+ *       that the expected training output equals the inference output.
+ *   <li>{@link #inferenceMask} is what evaluation and merging use; it does not change between draws. A 0 there
+ *       means the expert is never used (fixed masks); such an expert should also be off in every training
+ *       mask, so it never trains.
+ * </ul>
+ *
+ * Callers must not modify the returned arrays.
  */
 public interface MaskStrategy {
 

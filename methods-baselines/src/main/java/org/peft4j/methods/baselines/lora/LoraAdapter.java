@@ -5,6 +5,9 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
+import java.util.Arrays;
+import org.peft4j.api.analysis.RankOneComponents;
+import org.peft4j.api.analysis.RankOneFactors;
 import org.peft4j.api.nn.Initializers;
 import org.peft4j.api.nn.Ops;
 import org.peft4j.api.site.AdapterBlock;
@@ -15,9 +18,10 @@ import org.peft4j.api.site.Slices;
 /**
  * LoRA on a Linear site (or one output slice of it): {@code y += scale * dropout(x) A^T B^T} with A {@code [r,
  * in]} (Kaiming-uniform or Gaussian) and B {@code [out, r]} zero, so training starts at the frozen model.
- * Merge folds {@code scale * B A} into the weight rows of the slice.
+ * Merge folds {@code scale * B A} into the weight rows of the slice. As {@link RankOneComponents}, component i
+ * is column i of B times row i of A with coefficient {@code scale}.
  */
-public final class LoraAdapter extends AdapterBlock {
+public final class LoraAdapter extends AdapterBlock implements RankOneComponents {
 
     private final Parameter a;
     private final Parameter b;
@@ -62,5 +66,12 @@ public final class LoraAdapter extends AdapterBlock {
     public SiteWeights fold(SiteWeights frozen) {
         NDArray delta = b.getArray().matMul(a.getArray()).mul(scale);
         return new SiteWeights(Slices.addToRows(frozen.weight(), slice, delta), frozen.bias());
+    }
+
+    @Override
+    public RankOneFactors rankOneFactors() {
+        float[] coefficients = new float[Math.toIntExact(a.getShape().get(0))];
+        Arrays.fill(coefficients, scale);
+        return RankOneFactors.of(a.getArray(), b.getArray(), true, coefficients);
     }
 }

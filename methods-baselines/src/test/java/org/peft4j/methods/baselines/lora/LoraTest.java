@@ -9,6 +9,8 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.peft4j.api.PeftException;
+import org.peft4j.api.analysis.RankOneFactors;
+import org.peft4j.api.analysis.RankOneSimilarity;
 import org.peft4j.api.site.AdapterSite;
 import org.peft4j.api.testing.SiteHarness;
 import org.peft4j.api.testing.TestContexts;
@@ -101,6 +103,49 @@ class LoraTest {
         try (TinyModel model = new TinyModel(8, 2, 4, 5)) {
             assertThatThrownBy(() -> new LoraMethod().create(TestContexts.method("lora", "targets = [attn.qkvv]")).attach(model))
                     .hasMessageContaining("'attn.qkvv'").hasMessageContaining("method.targets");
+        }
+    }
+
+    @Test
+    void rankOneComponentsAreColumnsOfBTimesRowsOfA() {
+        try (SiteHarness h = SiteHarness.linear(5, 15, SiteHarness.qkvSlices(5), 6)) {
+            LoraAdapter lora = h.attach(new LoraAdapter("lora_v", 5, 15, h.site().slice("v"), settings("rank = 3, alpha = 6")));
+            train(lora, h);
+            RankOneFactors f = lora.rankOneFactors();
+            assertThat(f.rank()).isEqualTo(3);
+            assertThat(f.in()).isEqualTo(5);
+            assertThat(f.out()).isEqualTo(5); // the v slice's rows
+            assertThat(f.coefficients()).containsExactly(2f, 2f, 2f);
+            float[] a = lora.a().getArray().toFloatArray();
+            float[] b = lora.b().getArray().toFloatArray(); // [out, r]
+            // sum_i c_i b_i a_i^T rebuilds the merged delta scale * B A, entry by entry
+            float[] delta = lora.b().getArray().matMul(lora.a().getArray()).mul(2f).toFloatArray();
+            for (int row = 0; row < 5; row++) {
+                for (int col = 0; col < 5; col++) {
+                    double sum = 0;
+                    for (int i = 0; i < 3; i++) {
+                        assertThat(f.b()[i * 5 + row]).isEqualTo(b[row * 3 + i]);
+                        assertThat(f.a()[i * 5 + col]).isEqualTo(a[i * 5 + col]);
+                        sum += f.coefficients()[i] * f.b()[i * 5 + row] * f.a()[i * 5 + col];
+                    }
+                    assertThat(sum).isCloseTo(delta[row * 5 + col], org.assertj.core.api.Assertions.within(1e-5));
+                }
+            }
+            // the A.4 measure: cosine of flattened column-of-B x row-of-A matrices, checked for pair (0, 1)
+            double dot = 0;
+            double n0 = 0;
+            double n1 = 0;
+            for (int row = 0; row < 5; row++) {
+                for (int col = 0; col < 5; col++) {
+                    double e0 = (double) b[row * 3] * a[col];
+                    double e1 = (double) b[row * 3 + 1] * a[5 + col];
+                    dot += e0 * e1;
+                    n0 += e0 * e0;
+                    n1 += e1 * e1;
+                }
+            }
+            assertThat(RankOneSimilarity.cosine(f, 0, 1)).isCloseTo(dot / Math.sqrt(n0 * n1),
+                    org.assertj.core.api.Assertions.within(1e-9));
         }
     }
 }
