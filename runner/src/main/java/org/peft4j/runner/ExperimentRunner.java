@@ -17,6 +17,7 @@ import org.peft4j.api.MethodContext;
 import org.peft4j.api.PeftException;
 import org.peft4j.api.TrainingPlan;
 import org.peft4j.api.Tuner;
+import org.peft4j.api.analysis.RankOneSimilarity;
 import org.peft4j.backbone.BackboneRegistry;
 import org.peft4j.backbone.CheckpointLoader;
 import org.peft4j.runner.config.Experiment;
@@ -115,7 +116,9 @@ public final class ExperimentRunner {
         metrics.put("eval", Map.of("split", result.split(), "images", result.images(), "accuracy", result.accuracy(),
                 "loss", result.loss()));
         metrics.put("accuracy", result.accuracy());
-        Map<String, Object> analysis = model.tuner().analysis(model.backbone());
+        // the A.4 similarity for any adapter made of rank-1 components (LoRA, MLAE, ...), then the method's own
+        Map<String, Object> analysis = new LinkedHashMap<>(RankOneSimilarity.analyse(model.backbone()));
+        analysis.putAll(model.tuner().analysis(model.backbone()));
         if (!analysis.isEmpty()) {
             metrics.put("analysis", analysis);
         }

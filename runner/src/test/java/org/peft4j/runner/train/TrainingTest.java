@@ -207,6 +207,9 @@ class TrainingTest {
         assertThat(json.getString("status")).isEqualTo("ok");
         assertThat(json.getLong("trainable_params")).isEqualTo(4L * 2 * (8 * 64 + 64 * 8)); // 4 blocks x (q, v) x (A + B)
         assertThat(json.getDouble("accuracy")).isBetween(0.0, 1.0);
+        // Appendix A.4's expert similarity, for LoRA's rank-1 components (column of B times row of A)
+        assertThat(json.getDouble("analysis.expert_similarity.model")).isBetween(-1.0, 1.0);
+        assertThat(json.getConfig("analysis.expert_similarity.blocks").root()).hasSize(4);
         assertThat(Files.readString(dir.resolve(RunDirectory.CONFIG))).contains("rank=8");
         assertThat(Files.readString(dir.resolve(RunDirectory.LOG))).contains("epoch 1");
         try (NDManager m = NDManager.newBaseManager()) {
