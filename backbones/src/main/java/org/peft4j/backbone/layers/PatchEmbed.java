@@ -67,4 +67,21 @@ public final class PatchEmbed extends ModuleBlock {
         Shape s = convWeight.getShape();
         return s.dimension() == 4 ? convWeight.reshape(s.get(0), s.get(1) * s.get(2) * s.get(3)) : convWeight;
     }
+
+    /**
+     * The inverse of {@link #flattenConvWeight}: the site's {@code [D, C*p*p]} weight as the {@code [D, C, p, p]}
+     * conv weight timm stores, for writing checkpoints other frameworks read.
+     */
+    public static NDArray convWeight(NDArray flatWeight, int inChannels) {
+        Shape s = flatWeight.getShape();
+        if (s.dimension() == 4) {
+            return flatWeight;
+        }
+        long perChannel = s.dimension() == 2 ? s.get(1) / inChannels : 0;
+        long patch = Math.round(Math.sqrt(perChannel));
+        if (s.dimension() != 2 || perChannel * inChannels != s.get(1) || patch * patch != perChannel) {
+            throw new PeftException("patch embedding weight of shape " + s + " is not [D, " + inChannels + "*p*p]");
+        }
+        return flatWeight.reshape(s.get(0), inChannels, patch, patch);
+    }
 }

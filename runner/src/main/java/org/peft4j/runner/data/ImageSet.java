@@ -19,16 +19,54 @@ import org.peft4j.api.PeftException;
  */
 public final class ImageSet {
 
-    private final SplitList split;
+    private final String name;
+    private final int numClasses;
     private final Transform transform;
     private final byte[][] pixels;
     private final int[] labels;
+    private final int groupSize;
 
-    private ImageSet(SplitList split, Transform transform, byte[][] pixels) {
-        this.split = split;
+    private ImageSet(String name, int numClasses, Transform transform, byte[][] pixels, int[] labels, int groupSize) {
+        this.name = name;
+        this.numClasses = numClasses;
         this.transform = transform;
         this.pixels = pixels;
-        this.labels = split.samples().stream().mapToInt(Sample::label).toArray();
+        this.labels = labels;
+        this.groupSize = groupSize;
+    }
+
+    /**
+     * A set over images already decoded and resized in memory (e.g. read from an IDX file): each entry of
+     * {@code rgb} is interleaved 8-bit RGB of side {@code transform.cacheSize()}. The arrays are kept, not copied.
+     */
+    public static ImageSet of(String name, Transform transform, byte[][] rgb, int[] labels, int numClasses) {
+        if (rgb.length != labels.length) {
+            throw new PeftException("image set " + name + ": " + rgb.length + " images but " + labels.length + " labels");
+        }
+        int side = transform.cacheSize();
+        for (int i = 0; i < rgb.length; i++) {
+            if (rgb[i].length != side * side * 3) {
+                throw new PeftException("image set " + name + ": image " + i + " has " + rgb[i].length + " bytes, expected "
+                        + side + "x" + side + " RGB (" + side * side * 3 + ")");
+            }
+            if (labels[i] < 0 || labels[i] >= numClasses) {
+                throw new PeftException("image set " + name + ": label " + labels[i] + " of image " + i + " is not in [0, "
+                        + numClasses + ")");
+            }
+        }
+        return new ImageSet(name, numClasses, transform, rgb, labels, 1);
+    }
+
+    /**
+     * The same images, declared to come in groups of {@code size} consecutive items that are views of one source
+     * image (e.g. its four rotations). The trainer shuffles whole groups, so a group is trained on in one batch
+     * (when the batch size is a multiple of {@code size}).
+     */
+    public ImageSet grouped(int size) {
+        if (size <= 0 || pixels.length % size != 0) {
+            throw new PeftException("image set " + name + ": " + pixels.length + " images do not split into groups of " + size);
+        }
+        return new ImageSet(name, numClasses, transform, pixels, labels, size);
     }
 
     /** Decodes and resizes every image of {@code split} to the transform's cache size. */
@@ -41,7 +79,7 @@ public final class ImageSet {
         }
         byte[][] pixels = new byte[samples.size()][];
         IntStream.range(0, samples.size()).parallel().forEach(i -> pixels[i] = decode(samples.get(i), transform.cacheSize()));
-        return new ImageSet(split, transform, pixels);
+        return new ImageSet(split.name(), split.numClasses(), transform, pixels, samples.stream().mapToInt(Sample::label).toArray(), 1);
     }
 
     private static byte[] decode(Sample sample, int size) {
@@ -71,11 +109,16 @@ public final class ImageSet {
     }
 
     public int numClasses() {
-        return split.numClasses();
+        return numClasses;
     }
 
     public String name() {
-        return split.name();
+        return name;
+    }
+
+    /** Consecutive items that belong together in a batch (1 = every image on its own). */
+    public int groupSize() {
+        return groupSize;
     }
 
     public int label(int index) {

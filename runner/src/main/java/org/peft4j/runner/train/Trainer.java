@@ -67,7 +67,7 @@ public final class Trainer {
             for (int epoch = 0; epoch < stage.epochs(); epoch++) {
                 hooks.onEpochStart(stage.name(), epoch);
                 observer.epochStarted(stage.name(), epoch, stage.epochs(), stepsPerEpoch);
-                int[] order = shuffled(train.size(), new Random(mix(seed, stageIndex, epoch)));
+                int[] order = shuffledGroups(train.size(), train.groupSize(), new Random(mix(seed, stageIndex, epoch)));
                 double lossSum = 0;
                 long correct = 0;
                 long seen = 0;
@@ -114,7 +114,22 @@ public final class Trainer {
         }
     }
 
-    private static int[] shuffled(int n, Random random) {
+    /** A random order of whole groups of {@code group} consecutive items (group 1: a plain shuffle). */
+    static int[] shuffledGroups(int n, int group, Random random) {
+        int[] groups = shuffled(n / group, random);
+        if (group == 1) {
+            return groups;
+        }
+        int[] order = new int[n];
+        for (int g = 0; g < groups.length; g++) {
+            for (int k = 0; k < group; k++) {
+                order[g * group + k] = groups[g] * group + k;
+            }
+        }
+        return order;
+    }
+
+    static int[] shuffled(int n, Random random) {
         int[] order = new int[n];
         for (int i = 0; i < n; i++) {
             order[i] = i;
