@@ -4,7 +4,9 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import org.peft4j.api.StepContext;
 import org.peft4j.runner.train.AdamW;
@@ -12,78 +14,99 @@ import org.peft4j.runner.train.PeftModel;
 import org.peft4j.runner.train.TrainingStep;
 
 /**
- * Times a model on random inputs: eval forward passes, or full training steps (forward, the method's loss,
- * backward, hooks, AdamW) exactly as the trainer runs them. Reports the median over timed iterations.
+ * Times models on random inputs: eval forward passes, or full training steps (forward, the method's loss,
+ * backward, hooks, AdamW) exactly as the trainer runs them. Several models are timed round-robin, one
+ * iteration each in turn, so a comparison (MLAE vs LoRA) is not skewed by whichever ran first while the
+ * process warmed up. Reports the median per model.
  */
 public final class Benchmark {
 
-    /** Timing of one measurement. */
+    /** Timing of one model and measure. */
     public record Timing(String what, int batch, int iterations, double medianSeconds, double imagesPerSecond) {}
 
-    private final PeftModel model;
-    private final int imageSize;
-    private final int batch;
-    private final int warmup;
-    private final int iterations;
+    /** One model under test. */
+    public static final class Subject {
+        private final PeftModel model;
+        private final int imageSize;
+        private final int batch;
+        private TrainingStep step;
+        private final Random random = new Random(0);
+        private long steps;
 
-    public Benchmark(PeftModel model, int imageSize, int batch, int warmup, int iterations) {
-        this.model = model;
-        this.imageSize = imageSize;
-        this.batch = batch;
-        this.warmup = warmup;
-        this.iterations = iterations;
-    }
+        public Subject(PeftModel model, int imageSize, int batch) {
+            this.model = model;
+            this.imageSize = imageSize;
+            this.batch = batch;
+        }
 
-    public Timing forward() {
-        double[] seconds = new double[iterations];
-        NDManager home = model.backbone().manager();
-        for (int i = -warmup; i < iterations; i++) {
-            try (NDManager scope = home.newSubManager()) {
+        double forwardOnce() {
+            try (NDManager scope = model.backbone().manager().newSubManager()) {
                 scope.tempAttachAll(model.arrays().toArray(new NDArray[0]));
                 NDArray x = scope.randomNormal(new Shape(batch, 3, imageSize, imageSize));
                 long start = System.nanoTime();
                 model.logits(x, false).toFloatArray(); // toFloatArray waits for the result
-                if (i >= 0) {
-                    seconds[i] = (System.nanoTime() - start) / 1e9;
-                }
+                return (System.nanoTime() - start) / 1e9;
             }
         }
-        return timing("forward (eval)", seconds);
-    }
 
-    public Timing trainStep() {
-        AdamW optimizer = new AdamW(model.trainable(), 1e-4, 0.9, 0.999, 1e-8, 0);
-        TrainingStep step = new TrainingStep(model, optimizer, 0);
-        double[] seconds = new double[iterations];
-        Random random = new Random(0);
-        for (int i = -warmup; i < iterations; i++) {
+        double trainStepOnce() {
+            if (step == null) {
+                step = new TrainingStep(model, new AdamW(model.trainable(), 1e-4, 0.9, 0.999, 1e-8, 0), 0);
+            }
             try (NDManager scope = step.openScope()) {
                 NDArray x = scope.randomNormal(new Shape(batch, 3, imageSize, imageSize));
                 long[] y = new long[batch];
                 Arrays.setAll(y, k -> random.nextInt(Math.max(1, model.backbone().numClasses())));
                 NDArray labels = scope.create(y);
-                StepContext context = new StepContext("bench", 0, i + warmup, new Random(i), scope);
+                StepContext context = new StepContext("bench", 0, steps, new Random(steps), scope);
+                steps++;
                 long start = System.nanoTime();
                 step.run(context, x, labels, 1e-4, loss -> "benchmark loss became " + loss);
+                return (System.nanoTime() - start) / 1e9;
+            }
+        }
+    }
+
+    private Benchmark() {}
+
+    /** Eval forward timings of every subject, round-robin. */
+    public static List<Timing> forward(List<Subject> subjects, int warmup, int iterations) {
+        return roundRobin(subjects, warmup, iterations, "forward (eval)", false);
+    }
+
+    /** Training-step timings of every subject, round-robin. */
+    public static List<Timing> trainStep(List<Subject> subjects, int warmup, int iterations) {
+        return roundRobin(subjects, warmup, iterations, "train step", true);
+    }
+
+    private static List<Timing> roundRobin(List<Subject> subjects, int warmup, int iterations, String what, boolean train) {
+        double[][] seconds = new double[subjects.size()][iterations];
+        for (int i = -warmup; i < iterations; i++) {
+            for (int s = 0; s < subjects.size(); s++) {
+                Subject subject = subjects.get(s);
+                double t = train ? subject.trainStepOnce() : subject.forwardOnce();
                 if (i >= 0) {
-                    seconds[i] = (System.nanoTime() - start) / 1e9;
+                    seconds[s][i] = t;
                 }
             }
         }
-        return timing("train step", seconds);
+        List<Timing> timings = new ArrayList<>();
+        for (int s = 0; s < subjects.size(); s++) {
+            double median = median(seconds[s]);
+            timings.add(new Timing(what, subjects.get(s).batch, iterations, median, subjects.get(s).batch / median));
+        }
+        return timings;
     }
 
-    private Timing timing(String what, double[] seconds) {
-        double[] sorted = seconds.clone();
+    private static double median(double[] values) {
+        double[] sorted = values.clone();
         Arrays.sort(sorted);
-        double median = sorted.length % 2 == 1 ? sorted[sorted.length / 2]
-                : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
-        return new Timing(what, batch, iterations, median, batch / median);
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
     /** Seeds the engine so benchmark models are the same run to run. */
     public static void seed(long seed) {
         Engine.getInstance().setRandomSeed((int) seed);
     }
-
 }

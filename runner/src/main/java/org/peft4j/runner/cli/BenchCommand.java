@@ -72,34 +72,49 @@ public final class BenchCommand implements Callable<Integer> {
         List<String> runs = methods.isEmpty() ? List.of("linear") : methods;
         out.printf(Locale.ROOT, "%-32s %-12s %-16s %6s %12s %10s%n", "backbone", "method", "measure", "batch", "median ms", "img/s");
         for (String name : backbones) {
-            for (String method : runs) {
-                try (NDManager manager = NDManager.newBaseManager()) {
+            // every method on this backbone is built first, then timed round-robin (fair comparisons)
+            List<NDManager> managers = new ArrayList<>();
+            try {
+                List<Benchmark.Subject> subjects = new ArrayList<>();
+                for (String method : runs) {
+                    NDManager manager = NDManager.newBaseManager();
+                    managers.add(manager);
                     Benchmark.seed(0);
                     Backbone backbone = registry.build(BackboneOptions.of(name, classes), manager);
-                    Config user = parseOptions();
-                    Config defaults = methodRegistry.defaults(method);
-                    user.entrySet().stream().filter(e -> !defaults.hasPathOrNull(e.getKey())).findFirst().ifPresent(e -> {
-                        throw new PeftException("--set " + e.getKey() + ": not an option of method " + method
-                                + " (peft4j describe " + method + ")");
-                    });
-                    Config settings = user.withFallback(defaults).resolve();
+                    Config settings = methodSettings(methodRegistry, method);
                     PeftModel model = PeftModel.assemble(backbone,
                             methodRegistry.get(method).create(new MethodContext(settings, "--set", 0, "bench", classes)));
-                    Benchmark bench = new Benchmark(model, backbone.dataConfig().imageSize(), batch, warmup, iterations);
-                    List<Benchmark.Timing> timings = new ArrayList<>();
-                    timings.add(bench.forward());
-                    if (train) {
-                        timings.add(bench.trainStep());
-                    }
-                    for (Benchmark.Timing t : timings) {
-                        out.printf(Locale.ROOT, "%-32s %-12s %-16s %6d %12.2f %10.1f%n", name, method, t.what(), t.batch(),
-                                t.medianSeconds() * 1e3, t.imagesPerSecond());
-                    }
-                    out.flush();
+                    subjects.add(new Benchmark.Subject(model, backbone.dataConfig().imageSize(), batch));
                 }
+                print(out, name, runs, Benchmark.forward(subjects, warmup, iterations));
+                if (train) {
+                    print(out, name, runs, Benchmark.trainStep(subjects, warmup, iterations));
+                }
+            } finally {
+                managers.forEach(NDManager::close);
             }
         }
         return 0;
+    }
+
+    private static void print(PrintWriter out, String backbone, List<String> methods, List<Benchmark.Timing> timings) {
+        for (int i = 0; i < timings.size(); i++) {
+            Benchmark.Timing t = timings.get(i);
+            out.printf(Locale.ROOT, "%-32s %-12s %-16s %6d %12.2f %10.1f%n", backbone, methods.get(i), t.what(), t.batch(),
+                    t.medianSeconds() * 1e3, t.imagesPerSecond());
+        }
+        out.flush();
+    }
+
+    /** The method's defaults with the --set options, each checked to be an option of the method. */
+    private Config methodSettings(MethodRegistry methodRegistry, String method) {
+        Config user = parseOptions();
+        Config defaults = methodRegistry.defaults(method);
+        user.entrySet().stream().filter(e -> !defaults.hasPathOrNull(e.getKey())).findFirst().ifPresent(e -> {
+            throw new PeftException("--set " + e.getKey() + ": not an option of method " + method
+                    + " (peft4j describe " + method + ")");
+        });
+        return user.withFallback(defaults).resolve();
     }
 
     private Config parseOptions() {

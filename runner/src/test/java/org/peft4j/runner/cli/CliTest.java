@@ -98,6 +98,22 @@ class CliTest {
     }
 
     @Test
+    void benchTimesEveryMethodRoundRobinAndRejectsUnknownOptions() {
+        Result r = cli("bench", "--backbone", "vit_micro_patch4_32", "--method", "lora,mlae", "--set", "rank=4",
+                "--train", "--batch", "2", "--iterations", "2", "--warmup", "1");
+        assertThat(r.code()).as(r.err()).isZero();
+        List<String> rows = r.out().lines().filter(l -> l.startsWith("vit_micro_patch4_32")).toList();
+        assertThat(rows).hasSize(4);
+        for (String row : rows) {
+            double imagesPerSecond = Double.parseDouble(row.trim().substring(row.trim().lastIndexOf(' ') + 1));
+            assertThat(imagesPerSecond).as(row).isPositive();
+        }
+        assertThat(rows.get(2)).contains("lora").contains("train step");
+        assertOneLineError(cli("bench", "--backbone", "vit_micro_patch4_32", "--method", "lora", "--set", "rnk=4"),
+                "--set rnk", "not an option of method lora");
+    }
+
+    @Test
     void listMethodsAndDescribe() {
         Result list = cli("list-methods");
         assertThat(list.code()).isZero();

@@ -52,8 +52,9 @@ public final class LoraAdapter extends AdapterBlock implements RankOneComponents
     @Override
     protected NDArray adapt(ParameterStore store, NDArray input, NDArray output, boolean training) {
         NDArray x = dropout > 0 ? Dropout.dropout(input, dropout, training).singletonOrThrow() : input;
-        NDArray delta = Ops.scale(x.matMul(value(store, a, x, training).transpose())
-                .matMul(value(store, b, x, training).transpose()), scale);
+        // scale the rank-r intermediate, not the (much wider) output
+        NDArray low = Ops.scale(x.matMul(value(store, a, x, training).transpose()), scale);
+        NDArray delta = low.matMul(value(store, b, x, training).transpose());
         return Slices.addToFeatures(output, slice, delta);
     }
 
