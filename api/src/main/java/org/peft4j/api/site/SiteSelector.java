@@ -12,6 +12,7 @@ import java.util.TreeSet;
 import java.util.function.Predicate;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
+import org.peft4j.api.MethodContext;
 import org.peft4j.api.PeftException;
 
 /**
@@ -55,6 +56,16 @@ public final class SiteSelector {
 
     public static Builder builder() {
         return new Builder();
+    }
+
+    /**
+     * The usual selector of a method with {@code targets}, {@code layers} and {@code exclude} options: errors
+     * name {@code method.targets} and the experiment file.
+     */
+    public static SiteSelector forMethod(MethodContext context, List<String> targets, List<Integer> layers,
+            List<String> exclude, Set<SiteKind> kinds) {
+        return builder().setTargets(targets).setKinds(kinds).optLayers(layers).optExclude(exclude)
+                .optConfigKey("method.targets in " + context.source()).build();
     }
 
     /** Selects from {@code sites} of the model named {@code modelName} (used in error messages). */

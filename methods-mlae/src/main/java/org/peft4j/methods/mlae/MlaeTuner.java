@@ -32,13 +32,8 @@ public final class MlaeTuner implements Tuner {
     public MlaeTuner(MethodContext context, MlaeSettings settings) {
         this.context = context;
         this.settings = settings;
-        this.selector = SiteSelector.builder()
-                .setTargets(settings.targets())
-                .setKinds(EnumSet.of(SiteKind.LINEAR))
-                .optLayers(settings.layers())
-                .optExclude(settings.exclude())
-                .optConfigKey("method.targets in " + context.source())
-                .build();
+        this.selector = SiteSelector.forMethod(context, settings.targets(), settings.layers(), settings.exclude(),
+                EnumSet.of(SiteKind.LINEAR));
     }
 
     public MlaeSettings settings() {

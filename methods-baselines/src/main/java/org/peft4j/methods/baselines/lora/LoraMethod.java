@@ -26,13 +26,8 @@ public final class LoraMethod implements PeftMethod {
     @Override
     public Tuner create(MethodContext context) {
         LoraSettings settings = LoraSettings.from(context);
-        SiteSelector selector = SiteSelector.builder()
-                .setTargets(settings.targets())
-                .setKinds(EnumSet.of(SiteKind.LINEAR))
-                .optLayers(settings.layers())
-                .optExclude(settings.exclude())
-                .optConfigKey("method.targets in " + context.source())
-                .build();
+        SiteSelector selector = SiteSelector.forMethod(context, settings.targets(), settings.layers(), settings.exclude(),
+                EnumSet.of(SiteKind.LINEAR));
         return new Tuner() {
             @Override
             public void attach(AdaptableModel model) {

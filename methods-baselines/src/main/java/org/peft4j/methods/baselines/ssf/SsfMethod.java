@@ -37,13 +37,8 @@ public final class SsfMethod implements PeftMethod {
     @Override
     public Tuner create(MethodContext context) {
         SsfSettings settings = SsfSettings.from(context);
-        SiteSelector selector = SiteSelector.builder()
-                .setTargets(settings.targets())
-                .setKinds(Set.of(SiteKind.LINEAR, SiteKind.NORM))
-                .optLayers(settings.layers())
-                .optExclude(settings.exclude())
-                .optConfigKey("method.targets in " + context.source())
-                .build();
+        SiteSelector selector = SiteSelector.forMethod(context, settings.targets(), settings.layers(), settings.exclude(),
+                Set.of(SiteKind.LINEAR, SiteKind.NORM));
         return new Tuner() {
             @Override
             public void attach(AdaptableModel model) {
