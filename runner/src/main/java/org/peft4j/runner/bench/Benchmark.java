@@ -40,8 +40,7 @@ public final class Benchmark {
         }
 
         double forwardOnce() {
-            try (NDManager scope = model.backbone().manager().newSubManager()) {
-                scope.tempAttachAll(model.arrays().toArray(new NDArray[0]));
+            try (NDManager scope = model.openScope()) {
                 NDArray x = scope.randomNormal(new Shape(batch, 3, imageSize, imageSize));
                 long start = System.nanoTime();
                 model.logits(x, false).toFloatArray(); // toFloatArray waits for the result

@@ -20,11 +20,9 @@ public final class Evaluator {
         try {
             long correct = 0;
             double lossSum = 0;
-            NDManager home = model.backbone().manager();
             for (int start = 0; start < set.size(); start += batchSize) {
                 int[] indices = java.util.stream.IntStream.range(start, Math.min(set.size(), start + batchSize)).toArray();
-                try (NDManager scope = home.newSubManager()) {
-                    scope.tempAttachAll(model.arrays().toArray(new NDArray[0]));
+                try (NDManager scope = model.openScope()) {
                     NDList batch = set.batch(indices, false, new Random(0), scope);
                     NDArray logits = model.logits(batch.get(0), false);
                     NDArray labels = batch.get(1);

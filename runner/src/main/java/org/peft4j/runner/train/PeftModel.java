@@ -2,6 +2,7 @@ package org.peft4j.runner.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
@@ -10,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.peft4j.api.Backbone;
+import org.peft4j.api.TrainingHooks;
 import org.peft4j.api.Tuner;
 import org.peft4j.api.site.Adapter;
 import org.peft4j.api.site.AdapterSite;
@@ -22,11 +24,13 @@ public final class PeftModel {
 
     private final Backbone backbone;
     private final Tuner tuner;
+    private final TrainingHooks hooks;
     private final ParameterStore store;
 
     private PeftModel(Backbone backbone, Tuner tuner) {
         this.backbone = backbone;
         this.tuner = tuner;
+        this.hooks = tuner.hooks(); // asked once: the trainer and every step see the same hooks object
         this.store = new ParameterStore(backbone.manager(), false);
     }
 
@@ -44,6 +48,11 @@ public final class PeftModel {
 
     public Tuner tuner() {
         return tuner;
+    }
+
+    /** The method's training hooks. */
+    public TrainingHooks hooks() {
+        return hooks;
     }
 
     public NDArray logits(NDArray images, boolean training) {
@@ -85,15 +94,25 @@ public final class PeftModel {
         return tuner.reportedParameterCount(counted);
     }
 
-    /** Arrays of every parameter, for borrowing into a per-step scope. */
-    public List<NDArray> arrays() {
-        List<NDArray> arrays = new ArrayList<>();
+    /**
+     * A short-lived child of the model's manager that borrows every parameter (and {@code extra}, e.g.
+     * optimiser state) while it is open. DJL puts an op's result in its first operand's manager, so whatever a
+     * batch creates, even from a parameter, dies with the scope.
+     */
+    public NDManager openScope(List<NDArray> extra) {
+        List<NDArray> borrowed = new ArrayList<>(extra);
         for (Parameter p : parameters().values()) {
             if (p.isInitialized()) {
-                arrays.add(p.getArray());
+                borrowed.add(p.getArray());
             }
         }
-        return arrays;
+        NDManager scope = backbone.manager().newSubManager();
+        scope.tempAttachAll(borrowed.toArray(new NDArray[0]));
+        return scope;
+    }
+
+    public NDManager openScope() {
+        return openScope(List.of());
     }
 
     public void merge() {

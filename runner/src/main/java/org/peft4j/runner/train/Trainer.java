@@ -52,7 +52,7 @@ public final class Trainer {
 
     /** Trains every stage of the plan; evaluates on {@code eval} every {@code eval-every} epochs (if set). */
     public List<EpochStats> fit(ImageSet train, ImageSet eval, TrainingPlan plan) {
-        TrainingHooks hooks = model.tuner().hooks();
+        TrainingHooks hooks = model.hooks();
         List<EpochStats> history = new ArrayList<>();
         int stageIndex = 0;
         for (TrainingStage stage : plan.stages()) {

@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
-import java.util.List;
 import java.util.function.Function;
 import org.peft4j.api.StepContext;
 import org.peft4j.api.TrainingHooks;
@@ -26,7 +25,7 @@ public final class TrainingStep {
 
     public TrainingStep(PeftModel model, AdamW optimizer, double labelSmoothing) {
         this.model = model;
-        this.hooks = model.tuner().hooks();
+        this.hooks = model.hooks();
         this.optimizer = optimizer;
         this.labelSmoothing = labelSmoothing;
     }
@@ -36,11 +35,7 @@ public final class TrainingStep {
      * state, so all a step creates dies with it.
      */
     public NDManager openScope() {
-        NDManager scope = model.backbone().manager().newSubManager();
-        List<NDArray> borrowed = model.arrays();
-        borrowed.addAll(optimizer.state());
-        scope.tempAttachAll(borrowed.toArray(new NDArray[0]));
-        return scope;
+        return model.openScope(optimizer.state());
     }
 
     /**
