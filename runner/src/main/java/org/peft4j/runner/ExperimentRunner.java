@@ -59,19 +59,33 @@ public final class ExperimentRunner {
         for (long seed : experiment.run().seeds()) {
             Device device = device(experiment.run().device());
             try (NDManager manager = NDManager.newBaseManager(device)) {
-                Engine.getInstance().setRandomSeed((int) seed);
-                Backbone backbone = buildBackbone(experiment.backbone(), splits[0].numClasses(), manager, out);
+                PeftModel model = assemble(experiment, methods, splits[0].numClasses(), seed, manager, out);
                 if (sets == null) {
-                    Transform transform = transform(data, backbone.dataConfig());
-                    sets = new ImageSet[] {ImageSet.load(splits[0], transform), ImageSet.load(splits[1], transform)};
+                    sets = images(splits, data, model.backbone().dataConfig());
                 }
-                Tuner tuner = methods.get(experiment.methodId()).create(new MethodContext(experiment.methodSettings(),
-                        experiment.source(), seed, data.name(), splits[0].numClasses()));
-                PeftModel model = PeftModel.assemble(backbone, tuner);
                 results.add(runSeed(experiment, model, sets[0], sets[1], seed, out));
             }
         }
         return results;
+    }
+
+    /**
+     * The experiment's backbone (checkpoint loaded) with its method attached, for one seed: the engine is
+     * seeded first, so the same seed gives the same initialisation.
+     */
+    public PeftModel assemble(Experiment experiment, MethodRegistry methods, int numClasses, long seed, NDManager manager,
+            PrintStream out) {
+        Engine.getInstance().setRandomSeed((int) seed);
+        Backbone backbone = buildBackbone(experiment.backbone(), numClasses, manager, out);
+        Tuner tuner = methods.get(experiment.methodId()).create(new MethodContext(experiment.methodSettings(),
+                experiment.source(), seed, experiment.data().name(), numClasses));
+        return PeftModel.assemble(backbone, tuner);
+    }
+
+    /** The training and evaluation images of the splits, decoded and preprocessed for the backbone's data config. */
+    public static ImageSet[] images(SplitList[] splits, Settings.Data data, DataConfig config) {
+        Transform transform = transform(data, config);
+        return new ImageSet[] {ImageSet.load(splits[0], transform), ImageSet.load(splits[1], transform)};
     }
 
     private RunResult runSeed(Experiment experiment, PeftModel model, ImageSet train, ImageSet eval, long seed, PrintStream out) {
@@ -138,7 +152,7 @@ public final class ExperimentRunner {
         return backbone;
     }
 
-    public static Transform transform(Settings.Data data, DataConfig config) {
+    static Transform transform(Settings.Data data, DataConfig config) {
         float[] mean = switch (data.normalize()) {
             case "imagenet" -> DataConfig.IMAGENET_MEAN;
             case "inception" -> DataConfig.INCEPTION_MEAN;

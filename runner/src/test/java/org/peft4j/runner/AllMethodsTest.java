@@ -2,7 +2,6 @@ package org.peft4j.runner;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
@@ -17,9 +16,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.peft4j.api.Backbone;
-import org.peft4j.api.BackboneOptions;
-import org.peft4j.api.MethodContext;
 import org.peft4j.backbone.BackboneRegistry;
 import org.peft4j.runner.config.Experiment;
 import org.peft4j.runner.data.DatasetLayouts;
@@ -58,12 +54,10 @@ class AllMethodsTest {
     void oneEpochLowersTheLossAndARunWritesItsResults(String id) throws Exception {
         Experiment e = TestData.experiment(methods, data, out, "method { id = " + id + " }\ntrain { epochs = 1, lr = 3e-3 }");
         try (NDManager manager = NDManager.newBaseManager()) {
-            Engine.getInstance().setRandomSeed(3);
             SplitList[] splits = DatasetLayouts.splits(e.data());
-            Backbone backbone = BackboneRegistry.load().build(BackboneOptions.of(e.backbone().name(), 10), manager);
-            PeftModel model = PeftModel.assemble(backbone, methods.get(id).create(
-                    new MethodContext(e.methodSettings(), "test.conf", 3, "mini", 10)));
-            ImageSet train = ImageSet.load(splits[0], ExperimentRunner.transform(e.data(), backbone.dataConfig()));
+            PeftModel model = new ExperimentRunner(BackboneRegistry.load()).assemble(e, methods, splits[0].numClasses(), 3,
+                    manager, new PrintStream(new ByteArrayOutputStream()));
+            ImageSet train = ExperimentRunner.images(splits, e.data(), model.backbone().dataConfig())[0];
             double before = Evaluator.evaluate(model, train, 256).loss();
             List<EpochStats> seen = new ArrayList<>();
             new Trainer(model, e.train(), 16, 256, 3, new StepObserver() {}, seen::add).fit(train, null, model.tuner().plan(Trainer.basePlan(e.train())));

@@ -20,9 +20,6 @@ import java.util.Random;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.peft4j.api.Backbone;
-import org.peft4j.api.BackboneOptions;
-import org.peft4j.api.MethodContext;
 import org.peft4j.api.PeftException;
 import org.peft4j.api.io.Safetensors;
 import org.peft4j.backbone.BackboneRegistry;
@@ -58,14 +55,12 @@ class TrainingTest {
 
         Setup(Experiment e) {
             experiment = e;
-            Engine.getInstance().setRandomSeed(7);
             SplitList[] splits = DatasetLayouts.splits(e.data());
-            Backbone backbone = BackboneRegistry.load().build(BackboneOptions.of(e.backbone().name(), splits[0].numClasses()), manager);
-            model = PeftModel.assemble(backbone, methods.get(e.methodId()).create(
-                    new MethodContext(e.methodSettings(), "test.conf", 7, "mini", splits[0].numClasses())));
-            var transform = ExperimentRunnerAccess.transform(e.data(), backbone.dataConfig());
-            train = ImageSet.load(splits[0], transform);
-            test = ImageSet.load(splits[1], transform);
+            model = new ExperimentRunner(BackboneRegistry.load()).assemble(e, methods, splits[0].numClasses(), 7, manager,
+                    new PrintStream(new ByteArrayOutputStream()));
+            ImageSet[] images = ExperimentRunner.images(splits, e.data(), model.backbone().dataConfig());
+            train = images[0];
+            test = images[1];
         }
 
         Trainer trainer(List<EpochStats> seen, List<Integer> arrayCounts) {
