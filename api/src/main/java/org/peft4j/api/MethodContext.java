@@ -1,6 +1,10 @@
 package org.peft4j.api;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
 
 /**
  * What a method gets to create its {@link Tuner}: its settings (the user's {@code method} block merged over
@@ -35,5 +39,43 @@ public record MethodContext(Config settings, String source, long seed, String da
             throw invalid(key, "must be in [0, " + max + "], got " + value);
         }
         return value;
+    }
+
+    /** A string setting that must be one of {@code allowed} (compared case-insensitively, returned lowercase). */
+    public String oneOf(String key, String... allowed) {
+        String value = settings.getString(key).trim().toLowerCase(Locale.ROOT);
+        if (!Arrays.asList(allowed).contains(value)) {
+            throw invalid(key, "must be one of " + String.join(" | ", allowed) + ", got '" + settings.getString(key) + "'");
+        }
+        return value;
+    }
+
+    /** A boolean setting ({@code true} / {@code false}). */
+    public boolean bool(String key) {
+        try {
+            return settings.getBoolean(key);
+        } catch (ConfigException.WrongType e) {
+            throw invalid(key, "must be true or false, got '" + settings.getValue(key).unwrapped() + "'");
+        }
+    }
+
+    /** A finite, non-zero number (a zero scale would silently disable a method). */
+    public float finiteNonZero(String key) {
+        double value = settings.getDouble(key);
+        if (!Double.isFinite(value) || value == 0) {
+            throw invalid(key, "must be a finite non-zero number, got " + value);
+        }
+        return (float) value;
+    }
+
+    /** Block indices (each >= 0); empty means every block. */
+    public List<Integer> blockIndices(String key) {
+        List<Integer> layers = settings.getIntList(key);
+        for (int layer : layers) {
+            if (layer < 0) {
+                throw invalid(key, "block indices must be >= 0, got " + layer);
+            }
+        }
+        return List.copyOf(layers);
     }
 }

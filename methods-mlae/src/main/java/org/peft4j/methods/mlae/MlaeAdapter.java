@@ -64,9 +64,7 @@ public final class MlaeAdapter extends AdapterBlock implements RankOneComponents
         this.masks = masks;
         this.inputDropout = (float) settings.inputDropout();
         int experts = masks.experts();
-        Initializer init = settings.init().equals("gaussian")
-                ? Initializers.normal(1.0 / settings.rank())
-                : Initializers.kaimingUniformSqrt5();
+        Initializer init = settings.init().initializer(settings.rank());
         a = param(A, new Shape(experts, in), init);
         b = param(B, new Shape(experts, rows), Initializers.zeros());
         lambda = settings.adaptive()

@@ -10,6 +10,7 @@ import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.Random;
 import org.peft4j.api.MethodContext;
+import org.peft4j.api.nn.LowRankInit;
 import org.peft4j.methods.mlae.VtabPresets.Preset;
 
 /**
@@ -32,7 +33,7 @@ public record MlaeSettings(
         List<Integer> layers,
         List<String> exclude,
         int rank,
-        String init,
+        LowRankInit init,
         boolean adaptive,
         double lambdaInit,
         String lambdaSource,
@@ -68,10 +69,7 @@ public record MlaeSettings(
     public static MlaeSettings from(MethodContext ctx) {
         Config c = ctx.settings();
         int rank = ctx.positiveInt("rank");
-        String init = c.getString("init");
-        if (!init.equals("kaiming") && !init.equals("gaussian")) {
-            throw ctx.invalid("init", "must be kaiming or gaussian, got '" + init + "'");
-        }
+        LowRankInit init = LowRankInit.from(ctx, "init");
         boolean adaptive = c.getBoolean("adaptive");
         Masking masking = Masking.parse(c.getString("masking"));
         if (masking == null) {
@@ -161,7 +159,7 @@ public record MlaeSettings(
             lambdaInit = DEFAULT_LAMBDA;
             lambdaSource = "default (best VTAB-1k mean, Table 8)";
         }
-        return new MlaeSettings(c.getStringList("targets"), c.getIntList("layers"), c.getStringList("exclude"), rank,
+        return new MlaeSettings(c.getStringList("targets"), ctx.blockIndices("layers"), c.getStringList("exclude"), rank,
                 init, adaptive, lambdaInit, lambdaSource, masking, dropout, dropoutSource, dropoutPattern,
                 dropoutPerLayer, expertsPattern, expertsPerLayer, preset, presetNote, inputDropout, ctx.seed());
     }

@@ -3,7 +3,6 @@ package org.peft4j.methods.baselines.adapter;
 import java.util.List;
 import org.peft4j.api.MethodContext;
 import org.peft4j.methods.baselines.common.BottleneckAdapter;
-import org.peft4j.methods.baselines.common.Options;
 
 /**
  * Options of the serial bottleneck adapter (keys as in reference.conf), read and checked eagerly.
@@ -14,12 +13,12 @@ public record AdapterSettings(String style, int bottleneck, BottleneckAdapter.Ac
         BottleneckAdapter.Init init, float scale, List<Integer> layers) {
 
     public static AdapterSettings from(MethodContext ctx) {
-        String style = Options.oneOf(ctx, "style", "houlsby", "pfeiffer");
+        String style = ctx.oneOf("style", "houlsby", "pfeiffer");
         int bottleneck = ctx.positiveInt("bottleneck");
-        BottleneckAdapter.Act activation = BottleneckAdapter.Act.of(Options.oneOf(ctx, "activation", "gelu", "relu"));
-        BottleneckAdapter.Init init = BottleneckAdapter.Init.of(Options.oneOf(ctx, "init", "zero", "xavier", "normal"));
-        return new AdapterSettings(style, bottleneck, activation, init, Options.finiteNonZero(ctx, "scale"),
-                Options.layers(ctx, "layers"));
+        BottleneckAdapter.Act activation = BottleneckAdapter.Act.of(ctx.oneOf("activation", "gelu", "relu"));
+        BottleneckAdapter.Init init = BottleneckAdapter.Init.of(ctx.oneOf("init", "zero", "xavier", "normal"));
+        return new AdapterSettings(style, bottleneck, activation, init, ctx.finiteNonZero("scale"),
+                ctx.blockIndices("layers"));
     }
 
     public boolean houlsby() {

@@ -3,7 +3,6 @@ package org.peft4j.methods.baselines.adaptformer;
 import java.util.List;
 import org.peft4j.api.MethodContext;
 import org.peft4j.methods.baselines.common.BottleneckAdapter;
-import org.peft4j.methods.baselines.common.Options;
 
 /** AdaptFormer's options (keys as in reference.conf), read and checked eagerly. */
 public record AdaptFormerSettings(int bottleneck, float scale, boolean layerNorm, float dropout,
@@ -11,11 +10,11 @@ public record AdaptFormerSettings(int bottleneck, float scale, boolean layerNorm
 
     public static AdaptFormerSettings from(MethodContext ctx) {
         int bottleneck = ctx.positiveInt("bottleneck");
-        float scale = Options.finiteNonZero(ctx, "scale");
-        boolean layerNorm = Options.oneOf(ctx, "layernorm", "none", "in").equals("in");
+        float scale = ctx.finiteNonZero("scale");
+        boolean layerNorm = ctx.oneOf("layernorm", "none", "in").equals("in");
         float dropout = (float) ctx.probability("dropout", 0.99);
-        BottleneckAdapter.Act activation = BottleneckAdapter.Act.of(Options.oneOf(ctx, "activation", "relu", "gelu"));
-        return new AdaptFormerSettings(bottleneck, scale, layerNorm, dropout, activation, Options.layers(ctx, "layers"));
+        BottleneckAdapter.Act activation = BottleneckAdapter.Act.of(ctx.oneOf("activation", "relu", "gelu"));
+        return new AdaptFormerSettings(bottleneck, scale, layerNorm, dropout, activation, ctx.blockIndices("layers"));
     }
 
     /** The adapter for an FFN site of {@code features} width: parallel, AdaptFormer's "lora" init. */

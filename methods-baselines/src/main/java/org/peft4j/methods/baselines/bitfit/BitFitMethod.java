@@ -13,7 +13,6 @@ import org.peft4j.api.PeftMethod;
 import org.peft4j.api.Tuner;
 import org.peft4j.api.site.AdapterSite;
 import org.peft4j.api.site.SiteKind;
-import org.peft4j.methods.baselines.common.Options;
 
 /**
  * BitFit (Ben Zaken et al. 2021): only the backbone's bias terms train, i.e. the entries of {@link
@@ -42,7 +41,7 @@ public final class BitFitMethod implements PeftMethod {
 
     @Override
     public Tuner create(MethodContext context) {
-        boolean normBias = Options.bool(context, "norm-bias");
+        boolean normBias = context.bool("norm-bias");
         return new Tuner() {
             @Override
             public void attach(AdaptableModel model) {

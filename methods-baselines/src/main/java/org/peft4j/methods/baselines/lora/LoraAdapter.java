@@ -36,8 +36,7 @@ public final class LoraAdapter extends AdapterBlock implements RankOneComponents
         this.dropout = (float) settings.dropout();
         int rows = slice == null ? out : slice.size();
         int r = settings.rank();
-        a = param("lora_A", new Shape(r, in), settings.init().equals("gaussian")
-                ? Initializers.normal(1.0 / r) : Initializers.kaimingUniformSqrt5());
+        a = param("lora_A", new Shape(r, in), settings.init().initializer(r));
         b = param("lora_B", new Shape(rows, r), Initializers.zeros());
     }
 

@@ -2,7 +2,6 @@ package org.peft4j.methods.baselines.ssf;
 
 import java.util.List;
 import org.peft4j.api.MethodContext;
-import org.peft4j.methods.baselines.common.Options;
 
 /** SSF's options (keys as in reference.conf), read and checked eagerly. */
 public record SsfSettings(List<String> targets, List<Integer> layers, List<String> exclude) {
@@ -12,7 +11,7 @@ public record SsfSettings(List<String> targets, List<Integer> layers, List<Strin
         if (targets.isEmpty()) {
             throw ctx.invalid("targets", "is empty: name at least one LINEAR or NORM site (\"**\" = all of them)");
         }
-        return new SsfSettings(List.copyOf(targets), Options.layers(ctx, "layers"),
+        return new SsfSettings(List.copyOf(targets), ctx.blockIndices("layers"),
                 List.copyOf(ctx.settings().getStringList("exclude")));
     }
 }

@@ -1,7 +1,6 @@
 package org.peft4j.methods.baselines.vpt;
 
 import org.peft4j.api.MethodContext;
-import org.peft4j.methods.baselines.common.Options;
 
 /**
  * VPT's options (keys as in reference.conf), read and checked eagerly.
@@ -13,7 +12,7 @@ import org.peft4j.methods.baselines.common.Options;
 public record VptSettings(boolean deep, int prompts, float dropout) {
 
     public static VptSettings from(MethodContext ctx) {
-        boolean deep = Options.oneOf(ctx, "mode", "shallow", "deep").equals("deep");
+        boolean deep = ctx.oneOf("mode", "shallow", "deep").equals("deep");
         return new VptSettings(deep, ctx.positiveInt("prompts"), (float) ctx.probability("dropout", 0.99));
     }
 }
