@@ -1,6 +1,7 @@
 package org.peft4j.api.nn;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
 
 /**
  * Arithmetic with Java numbers that is safe under autograd.
@@ -27,5 +28,13 @@ public final class Ops {
     /** A scalar of {@code x}'s type on its device, kept by {@code x}'s manager. */
     public static NDArray scalar(NDArray x, double s) {
         return x.getManager().create((float) s).toType(x.getDataType(), false).toDevice(x.getDevice(), false);
+    }
+
+    /**
+     * {@code param} broadcast to {@code shape}, created in {@code like}'s manager (the batch's). Expanding the
+     * parameter directly would leave the result in the model's long-lived manager.
+     */
+    public static NDArray expandLike(NDArray param, NDArray like, Shape shape) {
+        return like.getManager().zeros(shape, param.getDataType(), like.getDevice()).add(param);
     }
 }

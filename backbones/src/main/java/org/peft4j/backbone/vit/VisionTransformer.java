@@ -13,11 +13,11 @@ import org.peft4j.api.BackboneOptions;
 import org.peft4j.api.DataConfig;
 import org.peft4j.api.PeftException;
 import org.peft4j.api.nn.Initializers;
+import org.peft4j.api.nn.Ops;
 import org.peft4j.api.site.NormSite;
 import org.peft4j.backbone.layers.BackboneBlock;
 import org.peft4j.backbone.layers.DropPath;
 import org.peft4j.backbone.layers.PatchEmbed;
-import org.peft4j.backbone.layers.Tensors;
 
 /**
  * timm's VisionTransformer: patch embedding, cls token, learned position embedding, pre-norm blocks with a
@@ -83,7 +83,7 @@ public final class VisionTransformer extends BackboneBlock {
             throw new PeftException(spec.name() + " was built for " + imageSize + "px images (" + grid + "x" + grid
                     + " patches), got " + images.getShape() + "; set backbone.image-size");
         }
-        NDArray cls = Tensors.expandLike(value(store, clsToken, x, training), x, new Shape(b, 1, spec.embedDim()));
+        NDArray cls = Ops.expandLike(value(store, clsToken, x, training), x, new Shape(b, 1, spec.embedDim()));
         x = cls.concat(x, 1).add(value(store, posEmbed, x, training));
         for (VitBlock block : blocks) {
             x = block.forward(store, new NDList(x), training).singletonOrThrow();

@@ -9,6 +9,7 @@ import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import org.peft4j.api.PeftException;
 import org.peft4j.api.nn.Initializers;
+import org.peft4j.api.nn.Ops;
 import org.peft4j.api.site.AdapterBlock;
 
 /**
@@ -82,8 +83,7 @@ public final class PromptAdapter extends AdapterBlock {
                             ? " + the " + count + " prompts of the previous block)" : ")"));
         }
         NDArray p = value(store, prompts, output, training);
-        // broadcast in the batch's manager: an op chain starting at the parameter would leak into the model's
-        NDArray batch = output.getManager().zeros(new Shape(s.get(0), count, dim), p.getDataType(), p.getDevice()).add(p);
+        NDArray batch = Ops.expandLike(p, output, new Shape(s.get(0), count, dim));
         if (dropout > 0) {
             batch = Dropout.dropout(batch, dropout, training).singletonOrThrow();
         }
