@@ -11,32 +11,23 @@ import ai.djl.training.ParameterStore;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.peft4j.api.Backbone;
 import org.peft4j.api.BackboneOptions;
 import org.peft4j.api.io.Npy;
-import org.peft4j.api.io.Safetensors;
 import org.peft4j.backbone.BackboneRegistry;
 import org.peft4j.backbone.CheckpointLoader;
+import org.peft4j.runner.results.BackboneCheckpoint;
 
 class ForwardCommandTest {
 
     @TempDir Path dir;
 
-    /** Writes a backbone's weights as timm does (4-D patch-embedding conv weight). */
-    static Path saveTimmStyle(Backbone model, Path file, int patch) throws Exception {
-        Map<String, NDArray> tensors = new LinkedHashMap<>();
-        model.parameters().forEach((k, p) -> {
-            NDArray a = p.getArray();
-            if (k.equals("patch_embed.proj.weight")) {
-                a = a.reshape(a.getShape().get(0), 3, patch, patch);
-            }
-            tensors.put(k, a);
-        });
-        Safetensors.write(file, tensors, Map.of("format", "pt"));
+    /** Writes a backbone's weights as timm does (4-D patch-embedding conv weight, head included). */
+    static Path saveTimmStyle(Backbone model, Path file) {
+        BackboneCheckpoint.write(file, model, true, 3, Map.of());
         return file;
     }
 
@@ -52,7 +43,7 @@ class ForwardCommandTest {
         try (NDManager m = NDManager.newBaseManager()) {
             Engine.getInstance().setRandomSeed(5);
             Backbone model = BackboneRegistry.load().build(BackboneOptions.of("vit_micro_patch4_32", 7), m);
-            Path ckpt = saveTimmStyle(model, dir.resolve("m.safetensors"), 4);
+            Path ckpt = saveTimmStyle(model, dir.resolve("m.safetensors"));
             NDArray x = m.randomNormal(new Shape(3, 3, 32, 32));
             Npy.write(dir.resolve("x.npy"), x);
             NDArray expected = model.block().forward(new ParameterStore(m, false), new NDList(x), false).singletonOrThrow();
@@ -76,7 +67,7 @@ class ForwardCommandTest {
             Engine.getInstance().setRandomSeed(1);
             BackboneRegistry registry = BackboneRegistry.load();
             Backbone source = registry.build(BackboneOptions.of("vit_base_patch16_224", 1000), m);
-            Path ckpt = saveTimmStyle(source, dir.resolve("vit_base.safetensors"), 16);
+            Path ckpt = saveTimmStyle(source, dir.resolve("vit_base.safetensors"));
             NDArray x = m.randomNormal(new Shape(1, 3, 224, 224));
             NDArray expected = source.block().forward(new ParameterStore(m, false), new NDList(x), false).singletonOrThrow();
             Backbone loaded = registry.build(BackboneOptions.of("vit_base_patch16_224", 1000), m);
