@@ -4,7 +4,7 @@ import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import com.google.inject.Inject;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -51,7 +51,7 @@ public final class ExperimentRunner {
         this.backbones = backbones;
     }
 
-    public List<RunResult> run(Experiment experiment, MethodRegistry methods, PrintStream out) {
+    public List<RunResult> run(Experiment experiment, MethodRegistry methods, PrintWriter out) {
         Settings.Data data = experiment.data();
         SplitList[] splits = DatasetLayouts.splits(data);
         ImageSet[] sets = null;
@@ -74,7 +74,7 @@ public final class ExperimentRunner {
      * seeded first, so the same seed gives the same initialisation.
      */
     public PeftModel assemble(Experiment experiment, MethodRegistry methods, int numClasses, long seed, NDManager manager,
-            PrintStream out) {
+            PrintWriter out) {
         Engine.getInstance().setRandomSeed((int) seed);
         Backbone backbone = buildBackbone(experiment.backbone(), numClasses, manager, out);
         Tuner tuner = methods.get(experiment.methodId()).create(new MethodContext(experiment.methodSettings(),
@@ -88,7 +88,7 @@ public final class ExperimentRunner {
         return new ImageSet[] {ImageSet.load(splits[0], transform), ImageSet.load(splits[1], transform)};
     }
 
-    private RunResult runSeed(Experiment experiment, PeftModel model, ImageSet train, ImageSet eval, long seed, PrintStream out) {
+    private RunResult runSeed(Experiment experiment, PeftModel model, ImageSet train, ImageSet eval, long seed, PrintWriter out) {
         RunDirectory dir = new RunDirectory(experiment.run().output(), experiment.run().experiment(), experiment.data().name(),
                 experiment.methodId(), seed);
         dir.writeConfig(experiment.render());
@@ -142,7 +142,7 @@ public final class ExperimentRunner {
         return new RunResult(seed, dir, result.accuracy(), params, history, metrics);
     }
 
-    private Backbone buildBackbone(Settings.Backbone settings, int numClasses, NDManager manager, PrintStream out) {
+    private Backbone buildBackbone(Settings.Backbone settings, int numClasses, NDManager manager, PrintWriter out) {
         BackboneOptions options = new BackboneOptions(settings.name(), numClasses, settings.imageSize(), settings.dropPath(), 3);
         Backbone backbone = backbones.build(options, manager);
         settings.checkpoint().ifPresent(path -> {

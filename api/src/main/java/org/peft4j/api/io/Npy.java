@@ -94,11 +94,13 @@ public final class Npy {
             out.write(new byte[] {1, 0});
             out.write(ByteBuffer.allocate(2).order(ByteOrder.LITTLE_ENDIAN).putShort((short) headerBytes.length).array());
             out.write(headerBytes);
-            writeAll(out, array.toByteBuffer().order(ByteOrder.LITTLE_ENDIAN));
+            writeData(out, array);
         });
     }
 
-    private static void writeAll(OutputStream out, ByteBuffer data) throws IOException {
+    /** The array's raw little-endian bytes (also the data section of safetensors). */
+    static void writeData(OutputStream out, NDArray array) throws IOException {
+        ByteBuffer data = array.toByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
         byte[] chunk = new byte[1 << 16];
         while (data.hasRemaining()) {
             int n = Math.min(chunk.length, data.remaining());

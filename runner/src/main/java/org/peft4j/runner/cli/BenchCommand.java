@@ -26,7 +26,8 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code peft4j bench}: forward images/s per backbone, and optionally training-step time with a method. */
-@Command(name = "bench", description = "Measure forward images/s and training-step time on this machine.")
+@Command(name = "bench", mixinStandardHelpOptions = true, versionProvider = ManifestVersion.class,
+        description = "Measure forward images/s and training-step time on this machine.")
 public final class BenchCommand implements Callable<Integer> {
 
     @Mixin CommonOptions common;

@@ -29,7 +29,8 @@ import picocli.CommandLine.Model.CommandSpec;
  * {@code peft4j describe <method>}: every option with its default and its comment from the method's
  * reference.conf, and the trainable parameter count with the defaults on a backbone (the papers' "# param").
  */
-@Command(name = "describe", description = "Show a method's options, defaults and trainable parameter count.")
+@Command(name = "describe", mixinStandardHelpOptions = true, versionProvider = ManifestVersion.class,
+        description = "Show a method's options, defaults and trainable parameter count.")
 public final class DescribeCommand implements Callable<Integer> {
 
     @Mixin CommonOptions common;

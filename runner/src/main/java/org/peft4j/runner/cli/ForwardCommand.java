@@ -27,7 +27,8 @@ import picocli.CommandLine.Model.CommandSpec;
  * {@code peft4j forward}: logits (or pooled features) of a checkpoint for an NCHW float32 {@code .npy}, written
  * as {@code .npy}, so anyone can check a converted checkpoint against another framework.
  */
-@Command(name = "forward", description = "Run a backbone checkpoint on an .npy input and write the logits as .npy.")
+@Command(name = "forward", mixinStandardHelpOptions = true, versionProvider = ManifestVersion.class,
+        description = "Run a backbone checkpoint on an .npy input and write the logits as .npy.")
 public final class ForwardCommand implements Callable<Integer> {
 
     @Mixin CommonOptions common;

@@ -11,7 +11,8 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code peft4j list-methods}: every method found, with version and source jar. */
-@Command(name = "list-methods", description = "List the PEFT methods found (classpath and plugins).")
+@Command(name = "list-methods", mixinStandardHelpOptions = true, versionProvider = ManifestVersion.class,
+        description = "List the PEFT methods found (classpath and plugins).")
 public final class ListMethodsCommand implements Callable<Integer> {
 
     @Mixin CommonOptions common;

@@ -9,7 +9,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code peft4j} command line. */
-@Command(name = "peft4j", mixinStandardHelpOptions = true, version = "peft4j 0.1.0",
+@Command(name = "peft4j", mixinStandardHelpOptions = true, versionProvider = ManifestVersion.class,
         description = "Visual parameter-efficient fine-tuning on DJL.",
         subcommands = {RunCommand.class, ListMethodsCommand.class, DescribeCommand.class, ListBackbonesCommand.class,
                 ForwardCommand.class, BenchCommand.class, PretrainCommand.class,

@@ -1,7 +1,6 @@
 package org.peft4j.runner.cli;
 
 import com.google.inject.Inject;
-import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,7 +20,8 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code peft4j run experiment.conf}: train and evaluate, write the results folder. */
-@Command(name = "run", description = "Run an experiment file (HOCON).")
+@Command(name = "run", mixinStandardHelpOptions = true, versionProvider = ManifestVersion.class,
+        description = "Run an experiment file (HOCON).")
 public final class RunCommand implements Callable<Integer> {
 
     @Mixin CommonOptions common;
@@ -46,8 +46,7 @@ public final class RunCommand implements Callable<Integer> {
     public Integer call() {
         MethodRegistry methods = registries.forPlugins(common.pluginsDir());
         Experiment experiment = new ExperimentLoader(methods).load(file, overrides);
-        PrintWriter writer = spec.commandLine().getOut();
-        PrintStream out = new PrintStream(new WriterOutputStream(writer), true);
+        PrintWriter out = spec.commandLine().getOut();
         List<ExperimentRunner.RunResult> results = runner.run(experiment, methods, out);
         if (results.size() > 1) {
             double mean = results.stream().mapToDouble(ExperimentRunner.RunResult::accuracy).average().orElse(0);

@@ -126,4 +126,19 @@ class CliTest {
         assertThat(cli("list-backbones").out()).contains("vit_base_patch16_224").contains("swin_tiny_patch4_window7_224")
                 .contains("convnext_base");
     }
+
+    @Test
+    void everySubcommandTakesHelpAndVersion() {
+        for (String command : List.of("run", "list-methods", "describe", "list-backbones", "forward", "bench", "pretrain")) {
+            for (String flag : List.of("--help", "-h")) {
+                Result r = cli(command, flag);
+                assertThat(r.code()).as(command + " " + flag + ": " + r.err()).isZero();
+                assertThat(r.out()).as(command + " " + flag).startsWith("Usage: peft4j " + command);
+            }
+            Result version = cli(command, "--version");
+            assertThat(version.code()).as(command + " --version").isZero();
+            // tests run from target/classes: no jar manifest, so the fallback says so instead of a made-up number
+            assertThat(version.out().strip()).isEqualTo("peft4j " + ManifestVersion.UNPACKAGED);
+        }
+    }
 }

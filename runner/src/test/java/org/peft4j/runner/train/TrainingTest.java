@@ -7,8 +7,8 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -57,7 +57,7 @@ class TrainingTest {
             experiment = e;
             SplitList[] splits = DatasetLayouts.splits(e.data());
             model = new ExperimentRunner(BackboneRegistry.load()).assemble(e, methods, splits[0].numClasses(), 7, manager,
-                    new PrintStream(new ByteArrayOutputStream()));
+                    new PrintWriter(new StringWriter()));
             ImageSet[] images = ExperimentRunner.images(splits, e.data(), model.backbone().dataConfig());
             train = images[0];
             test = images[1];
@@ -175,14 +175,14 @@ class TrainingTest {
         MethodRegistry withNan = MethodRegistry.discover(plugins);
         // 120 images / batch 16 = 8 steps per epoch: epoch 1 completes, step 10 is in epoch 2
         Experiment e = TestData.experiment(withNan, data, out, "method { id = nan-after }\ntrain { epochs = 3 }");
-        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-        assertThatThrownBy(() -> new ExperimentRunner(BackboneRegistry.load()).run(e, withNan, new PrintStream(buffer)))
+        StringWriter buffer = new StringWriter();
+        assertThatThrownBy(() -> new ExperimentRunner(BackboneRegistry.load()).run(e, withNan, new PrintWriter(buffer, true)))
                 .isInstanceOf(PeftException.class)
                 .hasMessageContaining("at step 10")
                 .hasMessageContaining("epoch 2")
                 .hasMessageContaining("last good checkpoint (epoch 1)");
         Path dir = out.resolve("test/mini/nan-after/seed-42");
-        assertThat(Files.readString(dir.resolve(RunDirectory.METRICS))).contains("\"status\" : \"failed\"").contains("step 10");
+        assertThat(Files.readString(dir.resolve(RunDirectory.METRICS))).contains("\"status\": \"failed\"").contains("step 10");
         try (NDManager m = NDManager.newBaseManager()) {
             Map<String, NDArray> saved = Safetensors.read(dir.resolve(RunDirectory.ADAPTER), m);
             assertThat(saved.keySet()).containsExactlyInAnyOrder("head.weight", "head.bias");
@@ -193,8 +193,8 @@ class TrainingTest {
     @Test
     void aRunWritesConfigMetricsAdapterAndLog() throws Exception {
         Experiment e = experiment("method { id = lora }\ntrain { epochs = 1 }");
-        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-        var results = new ExperimentRunner(BackboneRegistry.load()).run(e, methods, new PrintStream(buffer));
+        StringWriter buffer = new StringWriter();
+        var results = new ExperimentRunner(BackboneRegistry.load()).run(e, methods, new PrintWriter(buffer, true));
         Path dir = results.get(0).directory().path();
         assertThat(dir).isEqualTo(out.resolve("test/mini/lora/seed-42"));
         String metrics = Files.readString(dir.resolve(RunDirectory.METRICS));
@@ -211,6 +211,6 @@ class TrainingTest {
             assertThat(Safetensors.read(dir.resolve(RunDirectory.ADAPTER), m).keySet())
                     .hasSize(4 * 2 * 2 + 2).allMatch(k -> k.contains(".lora_") || k.startsWith("head."));
         }
-        assertThat(buffer.toString(StandardCharsets.UTF_8)).contains("test accuracy");
+        assertThat(buffer.toString()).contains("test accuracy");
     }
 }
