@@ -22,8 +22,10 @@ import org.peft4j.backbone.BackboneRegistry;
 import org.peft4j.backbone.CheckpointLoader;
 import org.peft4j.runner.config.Experiment;
 import org.peft4j.runner.config.Settings;
+import org.peft4j.runner.data.CacheBudget;
 import org.peft4j.runner.data.DatasetLayouts;
 import org.peft4j.runner.data.ImageSet;
+import org.peft4j.runner.data.LabelMap;
 import org.peft4j.runner.data.SplitList;
 import org.peft4j.runner.data.Transform;
 import org.peft4j.runner.registry.MethodRegistry;
@@ -85,7 +87,8 @@ public final class ExperimentRunner {
     /** The training and evaluation images of the splits, decoded and preprocessed for the backbone's data config. */
     public static ImageSet[] images(SplitList[] splits, Settings.Data data, DataConfig config) {
         Transform transform = transform(data, config);
-        return new ImageSet[] {ImageSet.load(splits[0], transform), ImageSet.load(splits[1], transform)};
+        CacheBudget cache = CacheBudget.megabytes(data.cacheMb()); // one budget: the training split claims it first
+        return new ImageSet[] {ImageSet.load(splits[0], transform, cache), ImageSet.load(splits[1], transform, cache)};
     }
 
     private RunResult runSeed(Experiment experiment, PeftModel model, ImageSet train, ImageSet eval, long seed, PrintWriter out) {
@@ -93,10 +96,14 @@ public final class ExperimentRunner {
                 experiment.methodId(), seed);
         dir.writeConfig(experiment.render());
         long params = model.trainableBackboneParameters();
+        LabelMap labels = train.labels();
+        out.println("classes: " + labels.describe());
         out.printf(Locale.ROOT, "%s on %s, %s (%d train / %d %s images), seed %d: %,d trainable backbone parameters (%.4f M)%n",
                 experiment.methodId(), model.backbone().name(), experiment.data().name(), train.size(), eval.size(), eval.name(),
                 seed, params, params / 1e6);
         Map<String, Object> metrics = baseMetrics(experiment, model, seed, params);
+        metrics.put("num_classes", labels.numClasses());
+        metrics.put("label_map", labels.asMap());
         TrainingPlan plan = model.tuner().plan(Trainer.basePlan(experiment.train()));
         Map<String, String> meta = Map.of("method", experiment.methodId(), "backbone", model.backbone().name(),
                 "dataset", experiment.data().name(), "seed", Long.toString(seed));

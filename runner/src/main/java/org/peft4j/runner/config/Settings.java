@@ -49,9 +49,9 @@ public final class Settings {
 
     /** Dataset, protocol and transforms. */
     public record Data(String format, Path root, String name, String protocol, String resize, String normalize,
-            String imageDir, int batchSize, int evalBatchSize) {
+            String imageDir, int batchSize, int evalBatchSize, int numClasses, long cacheMb) {
 
-        static Data from(Config c, String source) {
+        public static Data from(Config c, String source) {
             String where = "data.%s in " + source;
             oneOf(source, "data.format", c.getString("format"), "vtab", "fgvc");
             oneOf(source, "data.protocol", c.getString("protocol"), "final", "tune");
@@ -65,9 +65,35 @@ public final class Settings {
             if (batch <= 0 || evalBatch <= 0) {
                 throw new PeftException(String.format(where, "batch-size") + ": batch sizes must be > 0");
             }
+            int numClasses = c.getInt("num-classes");
+            if (numClasses < 0) {
+                throw new PeftException(String.format(where, "num-classes") + ": must be >= 0 (0 = the training split's labels), got "
+                        + numClasses);
+            }
             return new Data(c.getString("format"), Path.of(c.getString("root")), c.getString("name"), c.getString("protocol"),
-                    c.getString("resize"), c.getString("normalize"), c.getString("image-dir"), batch, evalBatch);
+                    c.getString("resize"), c.getString("normalize"), c.getString("image-dir"), batch, evalBatch, numClasses,
+                    readCacheMb(c, source));
         }
+    }
+
+    /** {@code data.cache-mb}: auto (-1) or MiB >= 0, and never more than this JVM's heap. */
+    private static long readCacheMb(Config c, String source) {
+        String raw = c.getValue("cache-mb").unwrapped().toString().strip();
+        if (raw.equals("auto")) {
+            return -1;
+        }
+        long mb;
+        try {
+            mb = Long.parseLong(raw);
+        } catch (NumberFormatException e) {
+            throw new PeftException("data.cache-mb in " + source + ": expected auto or a whole number of MB, got '" + raw + "'");
+        }
+        long heapMb = Runtime.getRuntime().maxMemory() >> 20;
+        if (mb < 0 || mb >= heapMb) {
+            throw new PeftException("data.cache-mb in " + source + ": " + mb + " MB must be >= 0 and below this JVM's heap ("
+                    + heapMb + " MB, java -Xmx): use auto (half the heap) or start java with a larger -Xmx");
+        }
+        return mb;
     }
 
     /** Optimiser and schedule of the main stage. */

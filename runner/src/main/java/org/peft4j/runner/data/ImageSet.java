@@ -1,36 +1,45 @@
 package org.peft4j.runner.data;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
-import java.awt.image.BufferedImage;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.IntFunction;
 import java.util.stream.IntStream;
-import javax.imageio.ImageIO;
 import org.peft4j.api.PeftException;
 
 /**
- * The images of one split, decoded and resized once and kept in memory as 8-bit RGB (1k-image sets fit
- * easily), with the per-batch part of the pipeline: crop, flip, normalise, to an NCHW float batch.
+ * The images of one split with their labels, and the per-batch part of the pipeline (crop, flip, to CHW bytes).
+ * Images on disk are decoded and resized on first use, on the decoding threads, and kept only while the run's
+ * {@link CacheBudget} lasts; the rest are decoded again when needed. Memory stays bounded whatever the split's
+ * size; a 1k training split at 224 px (150 MB) normally stays cached.
  */
 public final class ImageSet {
 
+    /** The threads that decode and prepare batches while the model computes (daemon threads). */
+    static final ForkJoinPool DECODERS = new ForkJoinPool(Math.max(1, Runtime.getRuntime().availableProcessors()));
+
+    /** Where the resized RGB of image {@code i} comes from. */
+    private interface Source {
+        byte[] rgb(int index);
+    }
+
     private final String name;
-    private final int numClasses;
+    private final LabelMap classes;
     private final Transform transform;
-    private final byte[][] pixels;
+    private final Source source;
     private final int[] labels;
     private final int groupSize;
 
-    private ImageSet(String name, int numClasses, Transform transform, byte[][] pixels, int[] labels, int groupSize) {
+    private ImageSet(String name, LabelMap classes, Transform transform, Source source, int[] labels, int groupSize) {
         this.name = name;
-        this.numClasses = numClasses;
+        this.classes = classes;
         this.transform = transform;
-        this.pixels = pixels;
+        this.source = source;
         this.labels = labels;
         this.groupSize = groupSize;
     }
@@ -54,7 +63,8 @@ public final class ImageSet {
                         + numClasses + ")");
             }
         }
-        return new ImageSet(name, numClasses, transform, rgb, labels, 1);
+        LabelMap classes = LabelMap.dense(numClasses, IntStream.of(labels).boxed().toList(), name);
+        return new ImageSet(name, classes, transform, index -> rgb[index], labels, 1);
     }
 
     /**
@@ -63,53 +73,55 @@ public final class ImageSet {
      * (when the batch size is a multiple of {@code size}).
      */
     public ImageSet grouped(int size) {
-        if (size <= 0 || pixels.length % size != 0) {
-            throw new PeftException("image set " + name + ": " + pixels.length + " images do not split into groups of " + size);
+        if (size <= 0 || labels.length % size != 0) {
+            throw new PeftException("image set " + name + ": " + labels.length + " images do not split into groups of " + size);
         }
-        return new ImageSet(name, numClasses, transform, pixels, labels, size);
+        return new ImageSet(name, classes, transform, source, labels, size);
     }
 
-    /** Decodes and resizes every image of {@code split} to the transform's cache size. */
-    public static ImageSet load(SplitList split, Transform transform) {
+    /**
+     * The images of {@code split}, decoded when first used and cached within {@code budget}. Every file is checked
+     * here (present, an image header ImageIO reads), so a bad file stops the run before any training.
+     */
+    public static ImageSet load(SplitList split, Transform transform, CacheBudget budget) {
         List<Sample> samples = split.samples();
-        for (Sample s : samples) {
+        await(DECODERS.submit(() -> samples.parallelStream().forEach(s -> {
             if (!Files.isRegularFile(s.image())) {
                 throw new PeftException("image not found: " + s.image() + " (listed in " + s.where() + ")");
             }
-        }
-        byte[][] pixels = new byte[samples.size()][];
-        IntStream.range(0, samples.size()).parallel().forEach(i -> pixels[i] = decode(samples.get(i), transform.cacheSize()));
-        return new ImageSet(split.name(), split.numClasses(), transform, pixels, samples.stream().mapToInt(Sample::label).toArray(), 1);
-    }
-
-    private static byte[] decode(Sample sample, int size) {
-        BufferedImage image;
-        try {
-            image = ImageIO.read(sample.image().toFile());
-        } catch (IOException e) {
-            throw new PeftException("cannot read image " + sample.image() + " (listed in " + sample.where() + "): " + e.getMessage());
-        }
-        if (image == null) {
-            throw new PeftException("not a readable image: " + sample.image() + " (listed in " + sample.where() + "); expected PNG, JPEG, BMP or GIF");
-        }
-        int w = image.getWidth();
-        int h = image.getHeight();
-        int[] argb = image.getRGB(0, 0, w, h, null, 0, w); // grayscale and palette images become RGB here
-        byte[] rgb = new byte[w * h * 3];
-        for (int i = 0; i < argb.length; i++) {
-            rgb[3 * i] = (byte) (argb[i] >> 16);
-            rgb[3 * i + 1] = (byte) (argb[i] >> 8);
-            rgb[3 * i + 2] = (byte) argb[i];
-        }
-        return Resampler.resize(rgb, h, w, size, size);
+            ImageDecoder.probe(s.image(), s.where());
+        })));
+        int size = transform.cacheSize();
+        long bytes = 3L * size * size;
+        AtomicReferenceArray<byte[]> cache = new AtomicReferenceArray<>(samples.size());
+        Source source = index -> {
+            byte[] cached = cache.get(index);
+            if (cached != null) {
+                return cached;
+            }
+            Sample s = samples.get(index);
+            ImageDecoder.Rgb decoded = ImageDecoder.decode(s.image(), s.where());
+            byte[] rgb = Resampler.resize(decoded.pixels(), decoded.height(), decoded.width(), size, size);
+            if (budget.tryReserve(bytes) && !cache.compareAndSet(index, null, rgb)) {
+                budget.release(bytes); // another thread cached it first
+            }
+            return rgb;
+        };
+        return new ImageSet(split.name(), split.labels(), transform, source,
+                samples.stream().mapToInt(Sample::label).toArray(), 1);
     }
 
     public int size() {
-        return pixels.length;
+        return labels.length;
     }
 
     public int numClasses() {
-        return numClasses;
+        return classes.numClasses();
+    }
+
+    /** The task's classes (how file labels map to classifier outputs). */
+    public LabelMap labels() {
+        return classes;
     }
 
     public String name() {
@@ -126,21 +138,44 @@ public final class ImageSet {
     }
 
     /**
+     * The batches {@code batches} of one pass, prepared ahead on the decoding threads; {@code random} gives the
+     * crop and flip randomness of batch {@code b} (used only when training).
+     */
+    public BatchStream stream(List<int[]> batches, boolean training, IntFunction<Random> random) {
+        return new BatchStream(this, batches, training, random);
+    }
+
+    /** Consecutive batches of {@code batchSize} over the whole set, in order (evaluation). */
+    public static List<int[]> inOrder(int size, int batchSize) {
+        return IntStream.range(0, (size + batchSize - 1) / batchSize)
+                .mapToObj(b -> IntStream.range(b * batchSize, Math.min(size, (b + 1) * batchSize)).toArray()).toList();
+    }
+
+    /**
      * The batch of {@code indices} as (images {@code [B, 3, S, S]} float32, labels {@code [B]} int64) in
      * {@code manager}; {@code random} drives crops and flips when training.
      */
     public NDList batch(int[] indices, boolean training, Random random, NDManager manager) {
+        return await(DECODERS.submit(() -> prepare(indices, training, random))).toNDList(manager);
+    }
+
+    /** Decodes (or takes from the cache) and cuts the images of one batch, in parallel; views drawn first, in order. */
+    HostBatch prepare(int[] indices, boolean training, Random random) {
         int s = transform.imageSize();
-        int plane = s * s;
-        float[] data = new float[indices.length * 3 * plane];
+        int perImage = 3 * s * s;
+        Transform.View[] views = new Transform.View[indices.length];
         long[] y = new long[indices.length];
         for (int b = 0; b < indices.length; b++) {
-            int index = indices[b];
-            transform.apply(pixels[index], training, random, data, b * 3 * plane);
-            y[b] = labels[index];
+            views[b] = transform.view(training, random);
+            y[b] = labels[indices[b]];
         }
-        NDArray images = manager.create(data, new Shape(indices.length, 3, s, s));
-        NDArray target = manager.create(y);
-        return new NDList(images, target);
+        byte[] pixels = new byte[indices.length * perImage];
+        IntStream.range(0, indices.length).parallel()
+                .forEach(b -> transform.copy(source.rgb(indices[b]), views[b], pixels, b * perImage));
+        return new HostBatch(pixels, y, s, transform);
+    }
+
+    private static <T> T await(Future<T> future) {
+        return BatchStream.await(future);
     }
 }
