@@ -5,12 +5,10 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.Random;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
 import java.util.function.IntFunction;
 
 /**
- * The batches of one pass over an {@link ImageSet}, prepared on the decoding threads {@link #LOOKAHEAD} batches
+ * The batches of one pass over an {@link ImageSet}, prepared by the decoding threads {@link #LOOKAHEAD} batches
  * ahead of the one the model is computing. Only those batches are held, so memory stays bounded whatever the
  * split's size. Close it to drop work still queued (e.g. when training stops on an error).
  */
@@ -23,7 +21,7 @@ public final class BatchStream implements Iterator<HostBatch>, AutoCloseable {
     private final List<int[]> batches;
     private final boolean training;
     private final IntFunction<Random> random;
-    private final ArrayDeque<Future<HostBatch>> ahead = new ArrayDeque<>();
+    private final ArrayDeque<ImageSet.Pending> ahead = new ArrayDeque<>();
     private int submitted;
 
     BatchStream(ImageSet set, List<int[]> batches, boolean training, IntFunction<Random> random) {
@@ -36,9 +34,8 @@ public final class BatchStream implements Iterator<HostBatch>, AutoCloseable {
 
     private void fill() {
         while (ahead.size() <= LOOKAHEAD && submitted < batches.size()) {
-            int[] indices = batches.get(submitted);
-            Random r = random.apply(submitted); // drawn here, in order: the same seed gives the same crops
-            ahead.add(ImageSet.DECODERS.submit(() -> set.prepare(indices, training, r)));
+            // the batch's crops are drawn here, in order: the same seed gives the same crops however threads run
+            ahead.add(set.submit(batches.get(submitted), training, random.apply(submitted)));
             submitted++;
         }
     }
@@ -50,36 +47,17 @@ public final class BatchStream implements Iterator<HostBatch>, AutoCloseable {
 
     @Override
     public HostBatch next() {
-        Future<HostBatch> next = ahead.poll();
+        ImageSet.Pending next = ahead.poll();
         if (next == null) {
             throw new NoSuchElementException();
         }
         fill();
-        return await(next);
+        return next.await();
     }
 
     @Override
     public void close() {
-        ahead.forEach(f -> f.cancel(true));
+        ahead.forEach(ImageSet.Pending::cancel);
         ahead.clear();
-    }
-
-    /** The future's value; a failure on a decoding thread is rethrown here as it was (an OutOfMemoryError too). */
-    static <T> T await(Future<T> future) {
-        try {
-            return future.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for images", e);
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof RuntimeException r) {
-                throw r;
-            }
-            if (cause instanceof Error err) {
-                throw err;
-            }
-            throw new IllegalStateException(cause);
-        }
     }
 }

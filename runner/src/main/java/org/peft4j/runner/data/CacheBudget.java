@@ -1,6 +1,5 @@
 package org.peft4j.runner.data;
 
-import java.util.Locale;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -10,8 +9,8 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class CacheBudget {
 
-    /** {@code data.cache-mb = auto}: this share of the JVM's maximum heap. */
-    public static final double AUTO_SHARE = 0.5;
+    /** {@code data.cache-mb = auto}: half of the heap beyond this much, which stays free for batches and decoding. */
+    public static final long AUTO_RESERVE = 64L << 20;
 
     private final long limit;
     private final boolean auto;
@@ -23,10 +22,14 @@ public final class CacheBudget {
         this.left = new AtomicLong(limit);
     }
 
-    /** {@code megabytes} MiB, or half the maximum heap when {@code megabytes < 0} (auto). */
+    /** {@code megabytes} MiB, or {@link #auto()} when {@code megabytes < 0}. */
     public static CacheBudget megabytes(long megabytes) {
-        return megabytes < 0 ? new CacheBudget((long) (Runtime.getRuntime().maxMemory() * AUTO_SHARE), true)
-                : new CacheBudget(megabytes << 20, false);
+        return megabytes < 0 ? new CacheBudget(auto(), true) : new CacheBudget(megabytes << 20, false);
+    }
+
+    /** Half of the maximum heap beyond {@link #AUTO_RESERVE}: 1,984 MB of a 4 GB heap, nothing of a 64 MB one. */
+    static long auto() {
+        return Math.max(0, (Runtime.getRuntime().maxMemory() - AUTO_RESERVE) / 2);
     }
 
     /** No caching at all (every image decoded on every use). */
@@ -58,11 +61,5 @@ public final class CacheBudget {
 
     public long usedBytes() {
         return limit - left.get();
-    }
-
-    /** E.g. {@code "128 MB (data.cache-mb = auto: half of the 256 MB heap)"}. */
-    public String describe() {
-        return String.format(Locale.ROOT, "%d MB", limit >> 20) + (auto ? String.format(Locale.ROOT,
-                " (data.cache-mb = auto: half of the %d MB heap)", Runtime.getRuntime().maxMemory() >> 20) : "");
     }
 }

@@ -3,9 +3,9 @@ package org.peft4j.runner.data;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import java.nio.file.Files;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.IntFunction;
@@ -20,13 +20,13 @@ import org.peft4j.api.PeftException;
  */
 public final class ImageSet {
 
-    /** The threads that decode and prepare batches while the model computes (daemon threads). */
-    static final ForkJoinPool DECODERS = new ForkJoinPool(Math.max(1, Runtime.getRuntime().availableProcessors()));
-
     /** Where the resized RGB of image {@code i} comes from. */
     private interface Source {
         byte[] rgb(int index);
     }
+
+    /** Files checked per task when a split is loaded. */
+    private static final int CHECK_CHUNK = 256;
 
     private final String name;
     private final LabelMap classes;
@@ -85,12 +85,17 @@ public final class ImageSet {
      */
     public static ImageSet load(SplitList split, Transform transform, CacheBudget budget) {
         List<Sample> samples = split.samples();
-        await(DECODERS.submit(() -> samples.parallelStream().forEach(s -> {
-            if (!Files.isRegularFile(s.image())) {
-                throw new PeftException("image not found: " + s.image() + " (listed in " + s.where() + ")");
-            }
-            ImageDecoder.probe(s.image(), s.where());
-        })));
+        List<Future<?>> checks = new ArrayList<>();
+        for (int start = 0; start < samples.size(); start += CHECK_CHUNK) {
+            List<Sample> chunk = samples.subList(start, Math.min(samples.size(), start + CHECK_CHUNK));
+            checks.add(Decoders.POOL.submit(() -> chunk.forEach(s -> {
+                if (!Files.isRegularFile(s.image())) {
+                    throw new PeftException("image not found: " + s.image() + " (listed in " + s.where() + ")");
+                }
+                ImageDecoder.probe(s.image(), s.where());
+            })));
+        }
+        Decoders.awaitAll(checks);
         int size = transform.cacheSize();
         long bytes = 3L * size * size;
         AtomicReferenceArray<byte[]> cache = new AtomicReferenceArray<>(samples.size());
@@ -156,26 +161,43 @@ public final class ImageSet {
      * {@code manager}; {@code random} drives crops and flips when training.
      */
     public NDList batch(int[] indices, boolean training, Random random, NDManager manager) {
-        return await(DECODERS.submit(() -> prepare(indices, training, random))).toNDList(manager);
+        return submit(indices, training, random).await().toNDList(manager);
     }
 
-    /** Decodes (or takes from the cache) and cuts the images of one batch, in parallel; views drawn first, in order. */
-    HostBatch prepare(int[] indices, boolean training, Random random) {
+    /** A batch being prepared: one task per image on the decoding threads, each writing its own slice of the bytes. */
+    final class Pending {
+        private final HostBatch batch;
+        private final List<Future<?>> images;
+
+        private Pending(HostBatch batch, List<Future<?>> images) {
+            this.batch = batch;
+            this.images = images;
+        }
+
+        HostBatch await() {
+            Decoders.awaitAll(images);
+            return batch;
+        }
+
+        void cancel() {
+            images.forEach(f -> f.cancel(false));
+        }
+    }
+
+    /** Queues the images of one batch; the views (crop, flip) are drawn now, in order, from {@code random}. */
+    Pending submit(int[] indices, boolean training, Random random) {
         int s = transform.imageSize();
         int perImage = 3 * s * s;
-        Transform.View[] views = new Transform.View[indices.length];
-        long[] y = new long[indices.length];
-        for (int b = 0; b < indices.length; b++) {
-            views[b] = transform.view(training, random);
-            y[b] = labels[indices[b]];
-        }
         byte[] pixels = new byte[indices.length * perImage];
-        IntStream.range(0, indices.length).parallel()
-                .forEach(b -> transform.copy(source.rgb(indices[b]), views[b], pixels, b * perImage));
-        return new HostBatch(pixels, y, s, transform);
-    }
-
-    private static <T> T await(Future<T> future) {
-        return BatchStream.await(future);
+        long[] y = new long[indices.length];
+        List<Future<?>> images = new ArrayList<>(indices.length);
+        for (int b = 0; b < indices.length; b++) {
+            Transform.View view = transform.view(training, random);
+            int index = indices[b];
+            int offset = b * perImage;
+            y[b] = labels[index];
+            images.add(Decoders.POOL.submit(() -> transform.copy(source.rgb(index), view, pixels, offset)));
+        }
+        return new Pending(new HostBatch(pixels, y, s, transform), images);
     }
 }
