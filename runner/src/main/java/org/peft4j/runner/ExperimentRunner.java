@@ -23,7 +23,6 @@ import org.peft4j.backbone.CheckpointLoader;
 import org.peft4j.runner.config.Experiment;
 import org.peft4j.runner.config.Settings;
 import org.peft4j.runner.data.CacheBudget;
-import org.peft4j.runner.data.DatasetLayouts;
 import org.peft4j.runner.data.ImageSet;
 import org.peft4j.runner.data.LabelMap;
 import org.peft4j.runner.data.SplitList;
@@ -46,6 +45,10 @@ public final class ExperimentRunner {
     public record RunResult(long seed, RunDirectory directory, double accuracy, long trainableParameters,
             List<EpochStats> history, Map<String, Object> metrics) {}
 
+    /** Printed whenever a run starts from an untrained backbone: PEFT numbers from it mean little. */
+    public static final String RANDOM_BACKBONE = "warning: backbone.checkpoint is empty: the backbone starts from random"
+            + " weights, not pretrained ones (set backbone.checkpoint to a .safetensors or .npz file)";
+
     private final BackboneRegistry backbones;
 
     @Inject
@@ -55,11 +58,11 @@ public final class ExperimentRunner {
 
     public List<RunResult> run(Experiment experiment, MethodRegistry methods, PrintWriter out) {
         Settings.Data data = experiment.data();
-        SplitList[] splits = DatasetLayouts.splits(data);
+        SplitList[] splits = Preflight.check(experiment, methods, backbones);
         ImageSet[] sets = null;
         List<RunResult> results = new ArrayList<>();
         for (long seed : experiment.run().seeds()) {
-            Device device = device(experiment.run().device());
+            Device device = Devices.resolve(experiment.run().device());
             try (NDManager manager = NDManager.newBaseManager(device)) {
                 PeftModel model = assemble(experiment, methods, splits[0].numClasses(), seed, manager, out);
                 if (sets == null) {
@@ -152,10 +155,10 @@ public final class ExperimentRunner {
     private Backbone buildBackbone(Settings.Backbone settings, int numClasses, NDManager manager, PrintWriter out) {
         BackboneOptions options = new BackboneOptions(settings.name(), numClasses, settings.imageSize(), settings.dropPath(), 3);
         Backbone backbone = backbones.build(options, manager);
-        settings.checkpoint().ifPresent(path -> {
+        settings.checkpoint().ifPresentOrElse(path -> {
             CheckpointLoader.Report report = CheckpointLoader.load(backbone, path, settings.strict());
             out.println("checkpoint " + path + ": " + report.summary());
-        });
+        }, () -> out.println(RANDOM_BACKBONE));
         return backbone;
     }
 
@@ -171,14 +174,6 @@ public final class ExperimentRunner {
             default -> config.std();
         };
         return new Transform(data.resize(), config.imageSize(), mean, std);
-    }
-
-    private static Device device(String name) {
-        try {
-            return Device.fromName(name);
-        } catch (RuntimeException e) {
-            throw new PeftException("device '" + name + "' is not valid: use cpu, gpu or gpu<n>");
-        }
     }
 
     private static Map<String, Object> baseMetrics(Experiment experiment, PeftModel model, long seed, long params) {

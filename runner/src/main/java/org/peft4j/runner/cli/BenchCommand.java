@@ -69,7 +69,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        MethodRegistry methodRegistry = registries.forPlugins(common.pluginsDir());
+        MethodRegistry methodRegistry = common.methods(registries, spec);
         List<String> runs = methods.isEmpty() ? List.of("linear") : methods;
         out.printf(Locale.ROOT, "%-32s %-12s %-16s %6s %12s %10s%n", "backbone", "method", "measure", "batch", "median ms", "img/s");
         for (String name : backbones) {

@@ -56,7 +56,7 @@ public final class DescribeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        MethodRegistry registry = registries.forPlugins(common.pluginsDir());
+        MethodRegistry registry = common.methods(registries, spec);
         PeftMethod method = registry.get(id);
         Config defaults = registry.defaults(id);
         PrintWriter out = spec.commandLine().getOut();

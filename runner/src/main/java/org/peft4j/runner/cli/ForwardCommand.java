@@ -4,8 +4,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.training.ParameterStore;
 import com.google.inject.Inject;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -67,17 +69,33 @@ public final class ForwardCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Npy.Header header = Npy.header(input);
+        if (header.shape().dimension() != 4) {
+            throw new PeftException(input + ": expected images [N, C, H, W], got shape " + header.shape());
+        }
+        boolean widen = header.dtype().equals("f8");
+        if (!widen && !header.dtype().equals("f4") && !header.dtype().equals("f2")) {
+            throw new PeftException(input + " holds " + header.dtype() + " values; expected float32 images [N, C, H, W],"
+                    + " normalised as the backbone expects (numpy: x.astype(np.float32))");
+        }
+        PrintWriter err = spec.commandLine().getErr();
+        if (widen) {
+            err.println("note: " + input + " is float64; converted to float32, the precision the backbone computes in");
+        }
+        if (checkpoint == null) {
+            err.println("warning: no --checkpoint: the backbone has random weights, so the outputs check nothing");
+        }
         try (NDManager manager = NDManager.newBaseManager()) {
             NDArray x = Npy.read(input, manager);
-            if (x.getShape().dimension() != 4) {
-                throw new PeftException(input + ": expected images [N, C, H, W], got shape " + x.getShape());
+            if (widen) {
+                x = x.toType(DataType.FLOAT32, false);
             }
             int size = (int) x.getShape().get(2);
             int numClasses = classes != null ? classes : checkpoint == null ? 0 : headClasses(checkpoint, manager);
             Backbone model = backbones.build(new BackboneOptions(backbone, numClasses, size, 0, (int) x.getShape().get(1)), manager);
             if (checkpoint != null) {
                 CheckpointLoader.Report report = CheckpointLoader.load(model, checkpoint, !lenient);
-                spec.commandLine().getErr().println(report.summary());
+                err.println(report.summary());
             }
             ParameterStore store = new ParameterStore(manager, false);
             List<NDArray> parts = new ArrayList<>();

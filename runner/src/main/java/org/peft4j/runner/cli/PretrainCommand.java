@@ -84,7 +84,7 @@ public final class PretrainCommand implements Callable<Integer> {
             default -> throw new PeftException("--progress " + progress + ": expected auto, true or false");
         };
         pretraining.run(new RotationPretraining.Options(backbone, images, limit, validation, epochs, lr, weightDecay, warmupEpochs,
-                gradClip, batchSize, seed, output), registries.forPlugins(common.pluginsDir()), out, bar);
+                gradClip, batchSize, seed, output), common.methods(registries, spec), out, bar);
         out.flush();
         return 0;
     }

@@ -44,7 +44,7 @@ public final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        MethodRegistry methods = registries.forPlugins(common.pluginsDir());
+        MethodRegistry methods = common.methods(registries, spec);
         Experiment experiment = new ExperimentLoader(methods).load(file, overrides);
         PrintWriter out = spec.commandLine().getOut();
         List<ExperimentRunner.RunResult> results = runner.run(experiment, methods, out);

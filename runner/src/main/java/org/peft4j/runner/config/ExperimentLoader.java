@@ -5,9 +5,9 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueType;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -18,8 +18,10 @@ import org.peft4j.runner.registry.MethodRegistry;
 
 /**
  * Reads an experiment file (HOCON) plus command-line overrides, and validates it against the merged {@code
- * reference.conf} files: an unknown or mistyped key is an error naming the key, the file and line, with a
- * suggestion. Method options are checked against {@code peft4j.methods.<id>} of the chosen method.
+ * reference.conf} files: unknown keys (with a suggestion), values of the wrong type (a whole number where the default
+ * is one), then the ranges of the runner's settings. Method options are checked against {@code peft4j.methods.<id>}
+ * of the chosen method. Every problem is reported at once, each naming its key and where its value came from (file
+ * and line, or the {@code --set} argument).
  */
 public final class ExperimentLoader {
 
@@ -45,80 +47,144 @@ public final class ExperimentLoader {
 
     /** Loads from already-parsed HOCON (tests, programmatic use). */
     public Experiment load(Config userConfig, String source, List<String> overrides) {
+        Problems problems = new Problems(source);
         Config user = userConfig.hasPath("peft4j") && userConfig.root().size() == 1 ? userConfig.getConfig("peft4j") : userConfig;
         for (String override : overrides) {
-            user = parseOverride(override).withFallback(user);
+            try {
+                user = parseOverride(override).withFallback(user);
+            } catch (PeftException e) {
+                problems.addRaw(e.getMessage());
+            }
         }
-        Config reference = methods.reference().getConfig("peft4j");
-        Config runnerReference = reference.withoutPath("methods");
-        String methodId = user.hasPath("method.id") ? user.getString("method.id") : runnerReference.getString("method.id");
-        methods.get(methodId); // unknown method -> error listing the known ones
-        Config methodReference = methods.defaults(methodId);
-
+        Config runnerReference = methods.reference().getConfig("peft4j").withoutPath("methods");
+        MethodChoice method = chooseMethod(user, runnerReference, source, problems);
         for (Map.Entry<String, ConfigValue> entry : user.entrySet()) {
             String key = entry.getKey();
+            ConfigValue value = entry.getValue();
+            if (key.equals("method.id")) {
+                continue;
+            }
             if (key.startsWith("method.")) {
-                String option = key.substring("method.".length());
-                if (!option.equals("id") && !methodReference.hasPathOrNull(option)) {
-                    throw unknownKey(key, entry.getValue(), source, prefixed("method.", keys(methodReference)), "method " + methodId);
+                if (method.defaults() != null) {
+                    checkOption(key, value, method, source, problems);
                 }
-            } else if (!runnerReference.hasPathOrNull(key)) {
-                throw unknownKey(key, entry.getValue(), source, keys(runnerReference), null);
+            } else if (!has(runnerReference, key)) {
+                problems.addRaw(unknownKey(key, value, source, runnerReference, method));
+            } else {
+                typeProblem(key, value, runnerReference.getValue(key), source, problems);
             }
         }
         Config resolved;
-        Config methodSettings;
         try {
             resolved = user.withFallback(runnerReference).resolve();
-            resolved.checkValid(runnerReference);
-            Config userMethod = user.hasPath("method") ? user.getConfig("method").withoutPath("id") : ConfigFactory.empty();
-            methodSettings = userMethod.withFallback(methodReference).resolve();
-            methodSettings.checkValid(methodReference);
-        } catch (ConfigException.ValidationFailed e) {
-            throw new PeftException("invalid settings in " + source + ": " + describe(e));
         } catch (ConfigException e) {
-            throw new PeftException("invalid settings in " + source + ": " + e.getMessage());
+            problems.addRaw("cannot resolve the settings of " + source + ": " + e.getMessage());
+            problems.throwIfAny();
+            throw e;
         }
+        problems.describing(resolved);
+        Settings.Run run = Settings.Run.from(resolved, problems);
+        Settings.Backbone backbone = Settings.Backbone.from(resolved.getConfig("backbone"), problems);
+        Settings.Data data = Settings.Data.from(resolved, problems);
+        Settings.Train train = Settings.Train.from(resolved, problems);
+        Config methodSettings = ConfigFactory.empty();
+        if (method.defaults() != null) {
+            Config userMethod = user.hasPath("method") && user.getValue("method").valueType() == ConfigValueType.OBJECT
+                    ? user.getConfig("method").withoutPath("id") : ConfigFactory.empty();
+            methodSettings = userMethod.withFallback(method.defaults()).resolve();
+        }
+        problems.throwIfAny();
+        return new Experiment(source, resolved, method.id(), methodSettings, run, backbone, data, train);
+    }
+
+    /** The chosen method, its defaults (null if unknown) and where its id came from. */
+    private record MethodChoice(String id, Config defaults, String origin) {}
+
+    private MethodChoice chooseMethod(Config user, Config runnerReference, String source, Problems problems) {
+        if (!user.hasPath("method.id")) {
+            String id = runnerReference.getString("method.id");
+            return new MethodChoice(id, methods.defaults(id), "the default");
+        }
+        ConfigValue value = user.getValue("method.id");
+        String origin = Problems.describe(value.origin(), source);
+        if (value.valueType() != ConfigValueType.STRING) {
+            problems.addRaw("method.id in " + origin + ": expected a method id, one of " + methods.ids());
+            return new MethodChoice(String.valueOf(value.unwrapped()), null, origin);
+        }
+        String id = (String) value.unwrapped();
+        if (!methods.ids().contains(id)) {
+            String suggestion = closest(id, new TreeSet<>(methods.ids()));
+            problems.addRaw("unknown method '" + id + "' (method.id in " + origin + ")"
+                    + (suggestion == null ? "" : "; did you mean '" + suggestion + "'?") + " Expected one of " + methods.ids());
+            return new MethodChoice(id, null, origin);
+        }
+        return new MethodChoice(id, methods.defaults(id), origin);
+    }
+
+    private void checkOption(String key, ConfigValue value, MethodChoice method, String source, Problems problems) {
+        String option = key.substring("method.".length());
+        if (has(method.defaults(), option)) {
+            typeProblem(key, value, method.defaults().getValue(option), source, problems);
+            return;
+        }
+        String where = Problems.describe(value.origin(), source);
+        Set<String> known = prefixed("method.", keys(method.defaults()));
+        String suggestion = closest(key, known);
+        List<String> others = methods.ids().stream().filter(id -> has(methods.defaults(id), option)).toList();
+        String chosen = "method.id = " + method.id() + (method.origin().equals("the default") ? " by default"
+                : method.origin().startsWith("--set") ? " from " + method.origin() : " in " + method.origin());
+        problems.addRaw("unknown key '" + key + "' in " + where + ": not an option of method " + method.id() + " (" + chosen + ")"
+                + (suggestion == null ? "" : "; did you mean '" + suggestion + "'?")
+                + (others.isEmpty() ? "" : "; " + option + " is an option of " + String.join(", ", others))
+                + (known.isEmpty() ? "; method " + method.id() + " has no options" : ". Known keys: " + knownNear(key, known)));
+    }
+
+    private static void typeProblem(String key, ConfigValue value, ConfigValue reference, String source, Problems problems) {
+        String problem = OptionTypes.problem(value, reference);
+        if (problem != null) {
+            problems.addRaw(key + " in " + Problems.describe(value.origin(), source) + ": " + problem);
+        }
+    }
+
+    private static boolean has(Config config, String path) {
         try {
-            return new Experiment(source, resolved, methodId, methodSettings,
-                    Settings.Run.from(resolved, source),
-                    Settings.Backbone.from(resolved.getConfig("backbone"), source),
-                    Settings.Data.from(resolved.getConfig("data"), source),
-                    Settings.Train.from(resolved.getConfig("train"), source));
+            return config.hasPathOrNull(path);
         } catch (ConfigException e) {
-            throw new PeftException("invalid settings in " + source + ": " + e.getMessage());
+            return false; // a part of the path is a value, not a block
         }
     }
 
     private static Config parseOverride(String override) {
         int eq = override.indexOf('=');
         if (eq <= 0) {
-            throw new PeftException("override '" + override + "' must look like key=value, e.g. train.epochs=5");
+            throw new PeftException("--set " + override + ": must look like key=value, e.g. --set train.epochs=5");
         }
         try {
             return ConfigFactory.parseString(override, ConfigParseOptions.defaults().setOriginDescription("--set " + override));
         } catch (ConfigException e) {
-            throw new PeftException("cannot parse override '" + override + "': " + e.getMessage());
+            throw new PeftException("--set " + override + ": cannot parse the value: " + e.getMessage());
         }
     }
 
-    private static String describe(ConfigException.ValidationFailed e) {
-        List<String> problems = new ArrayList<>();
-        e.problems().forEach(p -> problems.add(p.path() + ": " + p.problem()));
-        return String.join("; ", problems);
-    }
-
-    private static PeftException unknownKey(String key, ConfigValue value, String source, Set<String> known, String scope) {
-        int line = value.origin().lineNumber();
-        String where = source + (line > 0 && value.origin().description().contains(source) ? " line " + line : "");
-        if (value.origin().description().startsWith("--set")) {
-            where = value.origin().description();
-        }
+    private String unknownKey(String key, ConfigValue value, String source, Config reference, MethodChoice method) {
+        Set<String> known = keys(reference);
         String suggestion = closest(key, known);
-        return new PeftException("unknown key '" + key + "' in " + where
-                + (scope == null ? "" : " (not an option of " + scope + ")")
-                + (suggestion == null ? "" : "; did you mean '" + suggestion + "'?")
-                + " Known keys: " + knownNear(key, known));
+        if (suggestion == null) {
+            suggestion = sameLastPart(key, known);
+        }
+        String last = key.substring(key.lastIndexOf('.') + 1);
+        if (suggestion == null && method.defaults() != null && has(method.defaults(), last)) {
+            suggestion = "method." + last;
+        }
+        return "unknown key '" + key + "' in " + Problems.describe(value.origin(), source)
+                + (suggestion == null ? "" : "; did you mean '" + suggestion + "'?") + " Known keys: " + knownNear(key, known);
+    }
+
+    /** A known key ending in the same part (a key put in the wrong block: {@code epochs} for {@code train.epochs}). */
+    private static String sameLastPart(String key, Set<String> known) {
+        String last = key.substring(key.lastIndexOf('.') + 1);
+        List<String> matches = known.stream().filter(k -> k.equals(last) || k.endsWith("." + last)).toList();
+        return matches.size() == 1 ? matches.get(0) : null;
     }
 
     private static Set<String> keys(Config reference) {
@@ -133,13 +199,19 @@ public final class ExperimentLoader {
         return out;
     }
 
-    /** The known keys in the same section as {@code key} (or all top-level ones). */
+    /** What the section of {@code key} holds: its keys and blocks ({@code train.*}, or the top level). */
     private static String knownNear(String key, Set<String> known) {
         int dot = key.lastIndexOf('.');
         String section = dot < 0 ? "" : key.substring(0, dot + 1);
-        List<String> near = known.stream().filter(k -> k.startsWith(section) && k.indexOf('.', section.length()) < 0).toList();
+        Set<String> near = new TreeSet<>();
+        for (String k : known) {
+            if (k.startsWith(section)) {
+                int end = k.indexOf('.', section.length());
+                near.add(end < 0 ? k : k.substring(0, end));
+            }
+        }
         if (near.isEmpty()) {
-            near = known.stream().map(k -> k.contains(".") ? k.substring(0, k.indexOf('.')) : k).distinct().toList();
+            known.forEach(k -> near.add(k.contains(".") ? k.substring(0, k.indexOf('.')) : k));
         }
         return String.join(", ", near);
     }

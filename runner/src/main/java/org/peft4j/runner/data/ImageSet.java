@@ -2,7 +2,6 @@ package org.peft4j.runner.data;
 
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -24,9 +23,6 @@ public final class ImageSet {
     private interface Source {
         byte[] rgb(int index);
     }
-
-    /** Files checked per task when a split is loaded. */
-    private static final int CHECK_CHUNK = 256;
 
     private final String name;
     private final LabelMap classes;
@@ -80,22 +76,11 @@ public final class ImageSet {
     }
 
     /**
-     * The images of {@code split}, decoded when first used and cached within {@code budget}. Every file is checked
-     * here (present, an image header ImageIO reads), so a bad file stops the run before any training.
+     * The images of {@code split}, decoded when first used and cached within {@code budget} ({@link ImageFiles} checks
+     * the files beforehand).
      */
     public static ImageSet load(SplitList split, Transform transform, CacheBudget budget) {
         List<Sample> samples = split.samples();
-        List<Future<?>> checks = new ArrayList<>();
-        for (int start = 0; start < samples.size(); start += CHECK_CHUNK) {
-            List<Sample> chunk = samples.subList(start, Math.min(samples.size(), start + CHECK_CHUNK));
-            checks.add(Decoders.POOL.submit(() -> chunk.forEach(s -> {
-                if (!Files.isRegularFile(s.image())) {
-                    throw new PeftException("image not found: " + s.image() + " (listed in " + s.where() + ")");
-                }
-                ImageDecoder.probe(s.image(), s.where());
-            })));
-        }
-        Decoders.awaitAll(checks);
         int size = transform.cacheSize();
         long bytes = 3L * size * size;
         AtomicReferenceArray<byte[]> cache = new AtomicReferenceArray<>(samples.size());

@@ -11,6 +11,9 @@ import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import org.peft4j.runner.ExperimentRunner;
 import org.peft4j.runner.TestData;
 
 class CliTest {
@@ -50,8 +53,60 @@ class CliTest {
     void runTrainsEvaluatesAndReports() throws Exception {
         Result r = cli("run", experiment("method { id = lora, rank = 2 }").toString());
         assertThat(r.code()).as(r.err()).isZero();
-        assertThat(r.out()).contains("test accuracy:").contains("trainable backbone parameters");
-        assertThat(work.resolve("results/cli/mini/lora/seed-42/metrics.json")).exists();
+        assertThat(r.out()).contains("test accuracy:").contains("trainable backbone parameters")
+                .contains("classes: 10 classes (labels 0..9 of " + root.resolve("mini/train800val200.txt") + ", used as they are)")
+                .contains(ExperimentRunner.RANDOM_BACKBONE);
+        JsonObject metrics = JsonParser.parseString(Files.readString(work.resolve("results/cli/mini/lora/seed-42/metrics.json")))
+                .getAsJsonObject();
+        assertThat(metrics.get("num_classes").getAsInt()).isEqualTo(10);
+        assertThat(metrics.getAsJsonObject("label_map").keySet()).hasSize(10).contains("0", "9");
+        assertThat(metrics.get("accuracy").getAsDouble()).isBetween(0.0, 1.0);
+    }
+
+    @Test
+    void everythingCheckableIsCheckedTogetherBeforeAnyModelIsBuilt() throws Exception {
+        Path copy = work.resolve("data");
+        TestData.miniVtab(copy, 3, 1);
+        List<String> lines = new ArrayList<>(Files.readAllLines(copy.resolve("mini/test.txt")));
+        String first = lines.get(0);
+        lines.set(0, first.substring(0, first.lastIndexOf(' ')) + " 10");
+        Files.write(copy.resolve("mini/test.txt"), lines);
+        Result r = cli("run", experiment("data.root = \"" + copy + "\"\nmethod { id = lora, rank = 0 }\n"
+                + "backbone.checkpoint = \"" + work.resolve("nope.safetensors") + "\"\n").toString());
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err().lines().toList()).containsExactly("error: 3 problems:",
+                "  " + copy.resolve("mini/test.txt") + " line 1: label 10 is not a class the model can predict (its 10 classes"
+                        + " are the labels 0..9 of " + copy.resolve("mini/train800val200.txt") + ")",
+                "  method.rank in " + work.resolve("exp.conf") + " line 7: must be > 0, got 0",
+                "  checkpoint not found: " + work.resolve("nope.safetensors"));
+        assertThat(work.resolve("results")).doesNotExist();
+    }
+
+    @Test
+    void devicesThisMachineCannotUseAreOneLine() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeFalse(ai.djl.engine.Engine.getInstance().hasCapability("CUDA"));
+        assertOneLineError(cli("run", experiment("device = gpu").toString()), "device = gpu asks for a CUDA GPU",
+                "CPU-only PyTorch", "this machine has", "README", "GPU section");
+        assertOneLineError(cli("run", experiment("device = tpu").toString()), "device in " + work.resolve("exp.conf") + " line 6:",
+                "'tpu' is not a device peft4j can use: cpu, gpu");
+        assertThat(work.resolve("results")).doesNotExist();
+    }
+
+    @Test
+    void aMissingPluginsFolderIsAnErrorAndAJarWithoutMethodsAWarning() throws Exception {
+        assertOneLineError(cli("list-methods", "--plugins", work.resolve("nope").toString()), "--plugins " + work.resolve("nope"),
+                "no such folder");
+        Path plugins = Files.createDirectories(work.resolve("plugins"));
+        try (java.util.jar.JarOutputStream jar = new java.util.jar.JarOutputStream(Files.newOutputStream(plugins.resolve("lib.jar")))) {
+            jar.putNextEntry(new java.util.jar.JarEntry("org/example/Util.txt"));
+            jar.closeEntry();
+        }
+        Result r = cli("list-methods", "--plugins", plugins.toString());
+        assertThat(r.code()).isZero();
+        assertThat(r.out()).contains("lora");
+        assertThat(r.err().lines().toList()).containsExactly("warning: plugin jar " + plugins.resolve("lib.jar") + " provides no"
+                + " PEFT method (it has no META-INF/services/org.peft4j.api.PeftMethod entry); ignored unless another plugin"
+                + " needs its classes");
     }
 
     @Test

@@ -6,6 +6,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import java.io.PrintWriter;
@@ -58,6 +59,46 @@ class ForwardCommandTest {
                     dir.resolve("x.npy").toString(), "--output", dir.resolve("f.npy").toString());
             assertThat(Npy.read(dir.resolve("f.npy"), m).getShape()).isEqualTo(new Shape(3, 64));
         }
+    }
+
+    @Test
+    void float64InputIsConvertedWithANoteAndOtherTypesAreRefusedInOneLine() throws Exception {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Engine.getInstance().setRandomSeed(5);
+            Backbone model = BackboneRegistry.load().build(BackboneOptions.of("vit_micro_patch4_32", 3), m);
+            Path ckpt = saveTimmStyle(model, dir.resolve("m.safetensors"));
+            NDArray x = m.randomNormal(new Shape(2, 3, 32, 32));
+            NDArray expected = model.block().forward(new ParameterStore(m, false), new NDList(x), false).singletonOrThrow();
+            Npy.write(dir.resolve("x64.npy"), x.toType(DataType.FLOAT64, false));
+            StringWriter err = new StringWriter();
+            int code = Peft4jCli.execute(new String[] {"forward", "--backbone", "vit_micro_patch4_32", "--checkpoint", ckpt.toString(),
+                    "--input", dir.resolve("x64.npy").toString(), "--output", dir.resolve("y.npy").toString()},
+                    new PrintWriter(new StringWriter()), new PrintWriter(err, true));
+            assertThat(code).as(err.toString()).isZero();
+            assertThat(err.toString()).contains("note: " + dir.resolve("x64.npy") + " is float64; converted to float32");
+            assertThat(Npy.read(dir.resolve("y.npy"), m).sub(expected).abs().max().getFloat()).isLessThan(1e-5f);
+
+            Npy.write(dir.resolve("x8.npy"), x.toType(DataType.INT64, false));
+            StringWriter err8 = new StringWriter();
+            int refused = Peft4jCli.execute(new String[] {"forward", "--backbone", "vit_micro_patch4_32", "--input",
+                    dir.resolve("x8.npy").toString(), "--output", dir.resolve("z.npy").toString()},
+                    new PrintWriter(new StringWriter()), new PrintWriter(err8, true));
+            assertThat(refused).isEqualTo(1);
+            assertThat(err8.toString().lines().toList()).containsExactly("error: " + dir.resolve("x8.npy") + " holds i8 values;"
+                    + " expected float32 images [N, C, H, W], normalised as the backbone expects (numpy: x.astype(np.float32))");
+            assertThat(dir.resolve("z.npy")).doesNotExist();
+        }
+    }
+
+    @Test
+    void withoutACheckpointForwardWarnsThatTheWeightsAreRandom() throws Exception {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Npy.write(dir.resolve("x.npy"), m.randomNormal(new Shape(1, 3, 32, 32)));
+        }
+        StringWriter err = new StringWriter();
+        Peft4jCli.execute(new String[] {"forward", "--backbone", "vit_micro_patch4_32", "--input", dir.resolve("x.npy").toString(),
+                "--output", dir.resolve("y.npy").toString()}, new PrintWriter(new StringWriter()), new PrintWriter(err, true));
+        assertThat(err.toString()).contains("warning: no --checkpoint: the backbone has random weights");
     }
 
     /** A full-size ViT-B/16 builds, loads a timm-format checkpoint (346 MB) and runs on CPU. */
