@@ -24,8 +24,13 @@ public record MethodContext(Config settings, String source, long seed, String da
      * line, or the {@code --set} argument).
      */
     public PeftException invalid(String key, String problem) {
-        String where = settings.hasPathOrNull(key) ? ConfigOrigins.describe(settings.getValue(key).origin(), source) : source;
-        return new PeftException("method." + key + " in " + where + ": " + problem);
+        return new PeftException(where(key) + ": " + problem);
+    }
+
+    /** The setting as errors name it: {@code method.rank in exp.conf line 7} (or {@code in --set method.rank=0}). */
+    public String where(String key) {
+        String origin = settings.hasPathOrNull(key) ? ConfigOrigins.describe(settings.getValue(key).origin(), source) : source;
+        return "method." + key + " in " + origin;
     }
 
     /** Reads a whole-number setting: {@code 1.5} is an error, never truncated to 1. */

@@ -16,6 +16,7 @@ import org.peft4j.api.MethodContext;
 import org.peft4j.api.PeftException;
 import org.peft4j.backbone.BackboneRegistry;
 import org.peft4j.runner.bench.Benchmark;
+import org.peft4j.runner.config.OptionTypes;
 import org.peft4j.runner.registry.MethodRegistries;
 import org.peft4j.runner.registry.MethodRegistry;
 import org.peft4j.runner.train.PeftModel;
@@ -68,6 +69,10 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        Args.atLeast("--batch", batch, 1);
+        Args.atLeast("--iterations", iterations, 1);
+        Args.atLeast("--warmup", warmup, 0);
+        Args.atLeast("--classes", classes, 1);
         PrintWriter out = spec.commandLine().getOut();
         MethodRegistry methodRegistry = common.methods(registries, spec);
         List<String> runs = methods.isEmpty() ? List.of("linear") : methods;
@@ -107,14 +112,22 @@ public final class BenchCommand implements Callable<Integer> {
         out.flush();
     }
 
-    /** The method's defaults with the --set options, each checked to be an option of the method. */
+    /** The method's defaults with the --set options, each checked to be an option of the method, of its default's type. */
     private Config methodSettings(MethodRegistry methodRegistry, String method) {
         Config user = parseOptions();
         Config defaults = methodRegistry.defaults(method);
-        user.entrySet().stream().filter(e -> !defaults.hasPathOrNull(e.getKey())).findFirst().ifPresent(e -> {
-            throw new PeftException("--set " + e.getKey() + ": not an option of method " + method
-                    + " (peft4j describe " + method + ")");
+        List<String> problems = new ArrayList<>();
+        user.entrySet().forEach(e -> {
+            if (!defaults.hasPathOrNull(e.getKey())) {
+                problems.add("--set " + e.getKey() + ": not an option of method " + method + " (peft4j describe " + method + ")");
+            } else {
+                String problem = OptionTypes.problem(e.getValue(), defaults.getValue(e.getKey()));
+                if (problem != null) {
+                    problems.add("--set " + e.getKey() + ": " + problem);
+                }
+            }
         });
+        PeftException.throwIfAny(problems);
         return user.withFallback(defaults).resolve();
     }
 

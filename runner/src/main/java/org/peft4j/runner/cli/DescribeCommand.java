@@ -56,6 +56,7 @@ public final class DescribeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        Args.atLeast("--classes", classes, 1);
         MethodRegistry registry = common.methods(registries, spec);
         PeftMethod method = registry.get(id);
         Config defaults = registry.defaults(id);

@@ -69,6 +69,10 @@ public final class ForwardCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Args.atLeast("--batch", batch, 1);
+        if (classes != null) {
+            Args.atLeast("--classes", classes, 0);
+        }
         Npy.Header header = Npy.header(input);
         if (header.shape().dimension() != 4) {
             throw new PeftException(input + ": expected images [N, C, H, W], got shape " + header.shape());

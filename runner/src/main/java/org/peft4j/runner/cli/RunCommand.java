@@ -7,7 +7,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.peft4j.backbone.BackboneRegistry;
 import org.peft4j.runner.ExperimentRunner;
+import org.peft4j.runner.Preflight;
 import org.peft4j.runner.config.Experiment;
 import org.peft4j.runner.config.ExperimentLoader;
 import org.peft4j.runner.registry.MethodRegistries;
@@ -35,17 +37,23 @@ public final class RunCommand implements Callable<Integer> {
 
     private final MethodRegistries registries;
     private final ExperimentRunner runner;
+    private final BackboneRegistry backbones;
 
     @Inject
-    RunCommand(MethodRegistries registries, ExperimentRunner runner) {
+    RunCommand(MethodRegistries registries, ExperimentRunner runner, BackboneRegistry backbones) {
         this.registries = registries;
         this.runner = runner;
+        this.backbones = backbones;
     }
 
     @Override
     public Integer call() {
         MethodRegistry methods = common.methods(registries, spec);
-        Experiment experiment = new ExperimentLoader(methods).load(file, overrides);
+        ExperimentLoader.Validation validation = new ExperimentLoader(methods).validate(file, overrides);
+        if (!validation.problems().isEmpty()) {
+            Preflight.check(validation, methods, backbones); // the config's problems and all else checkable, together
+        }
+        Experiment experiment = validation.experiment();
         PrintWriter out = spec.commandLine().getOut();
         List<ExperimentRunner.RunResult> results = runner.run(experiment, methods, out);
         if (results.size() > 1) {

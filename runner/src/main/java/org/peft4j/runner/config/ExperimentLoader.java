@@ -31,8 +31,36 @@ public final class ExperimentLoader {
         this.methods = methods;
     }
 
-    /** Loads {@code file} with overrides {@code key=value} (HOCON values) applied on top. */
+    /**
+     * An experiment read leniently: every problem found, and the experiment with fallback values where a value was
+     * unusable (null when the settings could not be read at all, e.g. a block replaced by a number). The checks that
+     * need no tensor but a sound value ({@code Preflight}) ask {@link #affects} before using one.
+     */
+    public record Validation(Experiment experiment, List<String> problems, Set<String> badKeys) {
+
+        /** Whether {@code key}, or a key inside block {@code key}, has an unusable value. */
+        public boolean affects(String key) {
+            return badKeys.stream().anyMatch(k -> k.equals(key) || k.startsWith(key + "."));
+        }
+    }
+
+    /** Loads {@code file} with overrides {@code key=value} (HOCON values) applied on top; every problem is thrown at once. */
     public Experiment load(Path file, List<String> overrides) {
+        return orThrow(validate(file, overrides));
+    }
+
+    /** Loads from already-parsed HOCON (tests, programmatic use). */
+    public Experiment load(Config userConfig, String source, List<String> overrides) {
+        return orThrow(validate(userConfig, source, overrides));
+    }
+
+    private static Experiment orThrow(Validation v) {
+        PeftException.throwIfAny(v.problems());
+        return v.experiment();
+    }
+
+    /** Reads {@code file} and the overrides and reports every problem instead of throwing (a missing or unparsable file throws). */
+    public Validation validate(Path file, List<String> overrides) {
         if (!Files.isRegularFile(file)) {
             throw new PeftException("experiment file not found: " + file);
         }
@@ -42,11 +70,11 @@ public final class ExperimentLoader {
         } catch (ConfigException e) {
             throw new PeftException("cannot parse " + file + ": " + e.getMessage());
         }
-        return load(user, file.toString(), overrides);
+        return validate(user, file.toString(), overrides);
     }
 
-    /** Loads from already-parsed HOCON (tests, programmatic use). */
-    public Experiment load(Config userConfig, String source, List<String> overrides) {
+    /** {@link #validate(Path, List)} of already-parsed HOCON. */
+    public Validation validate(Config userConfig, String source, List<String> overrides) {
         Problems problems = new Problems(source);
         Config user = userConfig.hasPath("peft4j") && userConfig.root().size() == 1 ? userConfig.getConfig("peft4j") : userConfig;
         for (String override : overrides) {
@@ -74,13 +102,15 @@ public final class ExperimentLoader {
                 typeProblem(key, value, runnerReference.getValue(key), source, problems);
             }
         }
+        if (blockReplaced(user, runnerReference)) {
+            return new Validation(null, problems.list(), problems.badKeys()); // reported above; nothing can be read
+        }
         Config resolved;
         try {
             resolved = user.withFallback(runnerReference).resolve();
         } catch (ConfigException e) {
             problems.addRaw("cannot resolve the settings of " + source + ": " + e.getMessage());
-            problems.throwIfAny();
-            throw e;
+            return new Validation(null, problems.list(), problems.badKeys());
         }
         problems.describing(resolved);
         Settings.Run run = Settings.Run.from(resolved, problems);
@@ -93,8 +123,14 @@ public final class ExperimentLoader {
                     ? user.getConfig("method").withoutPath("id") : ConfigFactory.empty();
             methodSettings = userMethod.withFallback(method.defaults()).resolve();
         }
-        problems.throwIfAny();
-        return new Experiment(source, resolved, method.id(), methodSettings, run, backbone, data, train);
+        return new Validation(new Experiment(source, resolved, method.id(), methodSettings, run, backbone, data, train),
+                problems.list(), problems.badKeys());
+    }
+
+    /** Whether the user set a block of the reference ({@code data}, {@code train}) to a plain value. */
+    private static boolean blockReplaced(Config user, Config reference) {
+        return reference.root().keySet().stream().anyMatch(block -> reference.getValue(block).valueType() == ConfigValueType.OBJECT
+                && user.hasPath(block) && user.getValue(block).valueType() != ConfigValueType.OBJECT);
     }
 
     /** The chosen method, its defaults (null if unknown) and where its id came from. */
@@ -108,13 +144,13 @@ public final class ExperimentLoader {
         ConfigValue value = user.getValue("method.id");
         String origin = Problems.describe(value.origin(), source);
         if (value.valueType() != ConfigValueType.STRING) {
-            problems.addRaw("method.id in " + origin + ": expected a method id, one of " + methods.ids());
+            problems.addFor("method.id", "method.id in " + origin + ": expected a method id, one of " + methods.ids());
             return new MethodChoice(String.valueOf(value.unwrapped()), null, origin);
         }
         String id = (String) value.unwrapped();
         if (!methods.ids().contains(id)) {
             String suggestion = closest(id, new TreeSet<>(methods.ids()));
-            problems.addRaw("unknown method '" + id + "' (method.id in " + origin + ")"
+            problems.addFor("method.id", "unknown method '" + id + "' (method.id in " + origin + ")"
                     + (suggestion == null ? "" : "; did you mean '" + suggestion + "'?") + " Expected one of " + methods.ids());
             return new MethodChoice(id, null, origin);
         }
@@ -142,7 +178,7 @@ public final class ExperimentLoader {
     private static void typeProblem(String key, ConfigValue value, ConfigValue reference, String source, Problems problems) {
         String problem = OptionTypes.problem(value, reference);
         if (problem != null) {
-            problems.addRaw(key + " in " + Problems.describe(value.origin(), source) + ": " + problem);
+            problems.addFor(key, key + " in " + Problems.describe(value.origin(), source) + ": " + problem);
         }
     }
 
@@ -162,7 +198,9 @@ public final class ExperimentLoader {
         try {
             return ConfigFactory.parseString(override, ConfigParseOptions.defaults().setOriginDescription("--set " + override));
         } catch (ConfigException e) {
-            throw new PeftException("--set " + override + ": cannot parse the value: " + e.getMessage());
+            String where = e.origin() == null ? "" : e.origin().description() + ": ";
+            String message = e.getMessage().startsWith(where) ? e.getMessage().substring(where.length()) : e.getMessage();
+            throw new PeftException("--set " + override + ": cannot parse the value: " + message);
         }
     }
 

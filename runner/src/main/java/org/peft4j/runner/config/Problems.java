@@ -4,6 +4,8 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigOrigin;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import org.peft4j.api.ConfigOrigins;
 import org.peft4j.api.PeftException;
 
@@ -14,6 +16,8 @@ import org.peft4j.api.PeftException;
 public final class Problems {
 
     private final List<String> list = new ArrayList<>();
+    /** Keys whose value is unusable (wrong type or range): checks that read them are skipped. */
+    private final Set<String> badKeys = new TreeSet<>();
     private final String source;
     private Config values;
 
@@ -26,14 +30,33 @@ public final class Problems {
         this.values = resolved;
     }
 
-    /** A problem of {@code key}: "key in file line 3: message". */
+    /** A problem with the value of {@code key}: "key in file line 3: message". */
     public void add(String key, String message) {
-        list.add(key + " in " + where(key) + ": " + message);
+        addFor(key, key + " in " + where(key) + ": " + message);
     }
 
-    /** A problem stated in full (it names its own key and place). */
+    /** A problem with the value of {@code key}, stated in full. */
+    void addFor(String key, String message) {
+        badKeys.add(key);
+        list.add(message);
+    }
+
+    /** A problem that leaves every value usable (an unknown key, an override that does not parse). */
     void addRaw(String message) {
         list.add(message);
+    }
+
+    /** Whether {@code key}, or a key inside the block {@code key}, has an unusable value. */
+    boolean affects(String key) {
+        return badKeys.stream().anyMatch(k -> k.equals(key) || k.startsWith(key + "."));
+    }
+
+    Set<String> badKeys() {
+        return Set.copyOf(badKeys);
+    }
+
+    List<String> list() {
+        return List.copyOf(list);
     }
 
     /** Where the value of {@code key} came from. */

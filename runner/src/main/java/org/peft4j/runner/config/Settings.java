@@ -22,7 +22,7 @@ public final class Settings {
 
         static Run from(Config c, Problems p) {
             List<Long> seeds = new ArrayList<>();
-            List<Number> listed = read(p, () -> c.getNumberList("seeds"), List.of());
+            List<Number> listed = read(p, "seeds", () -> c.getNumberList("seeds"), List.of());
             for (Number n : listed) {
                 if (n.doubleValue() != Math.rint(n.doubleValue())) {
                     p.add("seeds", "seeds are whole numbers, got " + n);
@@ -30,7 +30,7 @@ public final class Settings {
                 seeds.add(n.longValue());
             }
             if (seeds.isEmpty()) {
-                seeds.add(read(p, () -> c.getLong("seed"), 0L));
+                seeds.add(read(p, "seed", () -> c.getLong("seed"), 0L));
             }
             String progress = c.getString("progress");
             oneOf(p, "progress", progress, "auto", "true", "false");
@@ -52,12 +52,12 @@ public final class Settings {
 
         static Backbone from(Config c, Problems p) {
             String checkpoint = c.getString("checkpoint");
-            double dropPath = read(p, () -> c.getDouble("drop-path"), 0.0);
+            double dropPath = read(p, "backbone.drop-path", () -> c.getDouble("drop-path"), 0.0);
             check(p, "backbone.drop-path", dropPath >= 0 && dropPath < 1, "must be in [0, 1), got " + dropPath);
-            int size = read(p, () -> c.getInt("image-size"), 0);
+            int size = read(p, "backbone.image-size", () -> c.getInt("image-size"), 0);
             check(p, "backbone.image-size", size >= 0, "must be >= 0 (0 = the variant's default), got " + size);
             return new Backbone(c.getString("name"), checkpoint.isBlank() ? Optional.empty() : Optional.of(Path.of(checkpoint)),
-                    read(p, () -> c.getBoolean("strict"), true), dropPath, size);
+                    read(p, "backbone.strict", () -> c.getBoolean("strict"), true), dropPath, size);
         }
     }
 
@@ -88,11 +88,11 @@ public final class Settings {
             if (c.getString("name").isBlank()) {
                 p.add("data.name", "name the dataset folder under data.root");
             }
-            int batch = read(p, () -> c.getInt("batch-size"), 1);
+            int batch = read(p, "data.batch-size", () -> c.getInt("batch-size"), 1);
             check(p, "data.batch-size", batch > 0, "must be > 0, got " + batch);
-            int evalBatch = read(p, () -> c.getInt("eval-batch-size"), 1);
+            int evalBatch = read(p, "data.eval-batch-size", () -> c.getInt("eval-batch-size"), 1);
             check(p, "data.eval-batch-size", evalBatch > 0, "must be > 0, got " + evalBatch);
-            int numClasses = read(p, () -> c.getInt("num-classes"), 0);
+            int numClasses = read(p, "data.num-classes", () -> c.getInt("num-classes"), 0);
             check(p, "data.num-classes", numClasses >= 0, "must be >= 0 (0 = the training split's labels), got " + numClasses);
             return new Data(c.getString("format"), Path.of(c.getString("root")), c.getString("name"), c.getString("protocol"),
                     c.getString("resize"), c.getString("normalize"), c.getString("image-dir"), batch, evalBatch, numClasses,
@@ -125,21 +125,27 @@ public final class Settings {
 
         static Train from(Config all, Problems p) {
             Config c = all.getConfig("train");
-            List<Double> betas = read(p, () -> c.getDoubleList("betas"), List.of(0.9, 0.999));
+            List<Double> betas = read(p, "train.betas", () -> c.getDoubleList("betas"), List.of(0.9, 0.999));
             if (betas.size() != 2 || betas.stream().anyMatch(b -> b < 0 || b >= 1)) {
-                p.add("train.betas", "expected two values in [0, 1), got " + betas);
+                check(p, "train.betas", false, "expected two values in [0, 1), got " + betas);
                 betas = List.of(0.9, 0.999);
             }
-            Train t = new Train(read(p, () -> c.getInt("epochs"), 0), read(p, () -> c.getDouble("lr"), 1.0),
-                    read(p, () -> c.getDouble("weight-decay"), 0.0), read(p, () -> c.getDouble("warmup-epochs"), 0.0),
-                    read(p, () -> c.getDouble("min-lr"), 0.0), read(p, () -> c.getDouble("label-smoothing"), 0.0),
-                    read(p, () -> c.getDouble("grad-clip"), 0.0), betas.get(0), betas.get(1),
-                    read(p, () -> c.getDouble("eps"), 1.0), read(p, () -> c.getInt("eval-every"), 0));
+            Train t = new Train(read(p, "train.epochs", () -> c.getInt("epochs"), 0),
+                    read(p, "train.lr", () -> c.getDouble("lr"), 1.0),
+                    read(p, "train.weight-decay", () -> c.getDouble("weight-decay"), 0.0),
+                    read(p, "train.warmup-epochs", () -> c.getDouble("warmup-epochs"), 0.0),
+                    read(p, "train.min-lr", () -> c.getDouble("min-lr"), 0.0),
+                    read(p, "train.label-smoothing", () -> c.getDouble("label-smoothing"), 0.0),
+                    read(p, "train.grad-clip", () -> c.getDouble("grad-clip"), 0.0), betas.get(0), betas.get(1),
+                    read(p, "train.eps", () -> c.getDouble("eps"), 1.0),
+                    read(p, "train.eval-every", () -> c.getInt("eval-every"), 0));
             check(p, "train.epochs", t.epochs >= 0, "must be >= 0, got " + t.epochs);
             check(p, "train.lr", t.lr > 0, "must be > 0, got " + t.lr);
             check(p, "train.weight-decay", t.weightDecay >= 0, "must be >= 0, got " + t.weightDecay);
             check(p, "train.warmup-epochs", t.warmupEpochs >= 0, "must be >= 0, got " + t.warmupEpochs);
-            check(p, "train.min-lr", t.minLr >= 0 && t.minLr <= t.lr, "must be in [0, train.lr = " + t.lr + "], got " + t.minLr);
+            if (!p.affects("train.lr")) { // compared with lr only when lr itself is sound
+                check(p, "train.min-lr", t.minLr >= 0 && t.minLr <= t.lr, "must be in [0, train.lr = " + t.lr + "], got " + t.minLr);
+            }
             check(p, "train.label-smoothing", t.labelSmoothing >= 0 && t.labelSmoothing < 1, "must be in [0, 1), got "
                     + t.labelSmoothing);
             check(p, "train.grad-clip", t.gradClip >= 0, "must be >= 0 (0 = off), got " + t.gradClip);
@@ -153,17 +159,20 @@ public final class Settings {
      * A value read with its type already checked against reference.conf ({@link OptionTypes}); should reading still
      * fail (e.g. an int out of range), the problem is recorded and {@code fallback} lets the other checks go on.
      */
-    static <T> T read(Problems p, Supplier<T> reader, T fallback) {
+    static <T> T read(Problems p, String key, Supplier<T> reader, T fallback) {
+        if (p.affects(key)) {
+            return fallback; // reported already
+        }
         try {
             return reader.get();
         } catch (ConfigException e) {
-            p.addRaw(e.getMessage());
+            p.add(key, e.getMessage().replaceFirst("^.*?: \\d+: ", ""));
             return fallback;
         }
     }
 
     private static void check(Problems p, String key, boolean ok, String message) {
-        if (!ok) {
+        if (!ok && !p.affects(key)) {
             p.add(key, message);
         }
     }

@@ -13,18 +13,16 @@ public final class CacheBudget {
     public static final long AUTO_RESERVE = 64L << 20;
 
     private final long limit;
-    private final boolean auto;
     private final AtomicLong left;
 
-    private CacheBudget(long limit, boolean auto) {
+    private CacheBudget(long limit) {
         this.limit = limit;
-        this.auto = auto;
         this.left = new AtomicLong(limit);
     }
 
     /** {@code megabytes} MiB, or {@link #auto()} when {@code megabytes < 0}. */
     public static CacheBudget megabytes(long megabytes) {
-        return megabytes < 0 ? new CacheBudget(auto(), true) : new CacheBudget(megabytes << 20, false);
+        return new CacheBudget(megabytes < 0 ? auto() : megabytes << 20);
     }
 
     /** Half of the maximum heap beyond {@link #AUTO_RESERVE}: 1,984 MB of a 4 GB heap, nothing of a 64 MB one. */
@@ -34,7 +32,12 @@ public final class CacheBudget {
 
     /** No caching at all (every image decoded on every use). */
     public static CacheBudget none() {
-        return new CacheBudget(0, false);
+        return new CacheBudget(0);
+    }
+
+    /** Exactly {@code bytes} (tests). */
+    static CacheBudget bytes(long bytes) {
+        return new CacheBudget(bytes);
     }
 
     /** Takes {@code bytes} from the budget if that many are left. */
@@ -53,10 +56,6 @@ public final class CacheBudget {
     /** Gives back bytes reserved but not used. */
     void release(long bytes) {
         left.addAndGet(bytes);
-    }
-
-    public long limitBytes() {
-        return limit;
     }
 
     public long usedBytes() {

@@ -248,7 +248,8 @@ public final class DatasetLayouts {
             }
             return root.getAsJsonObject();
         } catch (JsonParseException e) {
-            throw new PeftException("cannot parse " + file + ": " + e.getMessage());
+            String message = e.getCause() != null && e.getCause().getMessage() != null ? e.getCause().getMessage() : e.getMessage();
+            throw new PeftException("cannot parse " + file + " as JSON: " + message);
         } catch (IOException e) {
             throw new PeftException("cannot read " + file + ": " + e.getMessage());
         }

@@ -3,13 +3,13 @@ package org.peft4j.runner.results;
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Parameter;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.peft4j.api.PeftException;
 import org.peft4j.api.io.AtomicFiles;
 import org.peft4j.api.io.Safetensors;
 
@@ -33,7 +33,7 @@ public final class RunDirectory {
             Files.createDirectories(dir);
             Files.deleteIfExists(dir.resolve(LOG));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot create results folder " + dir, e);
+            throw new PeftException("cannot create results folder " + dir + " (output = " + output + "): " + e);
         }
     }
 
@@ -69,7 +69,7 @@ public final class RunDirectory {
         try {
             action.run();
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write to " + dir + ": " + e.getMessage(), e);
+            throw new PeftException("cannot write to " + dir + ": " + e, e);
         }
     }
 }

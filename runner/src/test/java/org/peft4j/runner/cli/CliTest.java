@@ -72,9 +72,10 @@ class CliTest {
         lines.set(0, first.substring(0, first.lastIndexOf(' ')) + " 10");
         Files.write(copy.resolve("mini/test.txt"), lines);
         Result r = cli("run", experiment("data.root = \"" + copy + "\"\nmethod { id = lora, rank = 0 }\n"
-                + "backbone.checkpoint = \"" + work.resolve("nope.safetensors") + "\"\n").toString());
+                + "backbone.checkpoint = \"" + work.resolve("nope.safetensors") + "\"\n").toString(), "--set", "train.epochs=2.5");
         assertThat(r.code()).isEqualTo(1);
-        assertThat(r.err().lines().toList()).containsExactly("error: 3 problems:",
+        assertThat(r.err().lines().toList()).containsExactly("error: 4 problems:",
+                "  train.epochs in --set train.epochs=2.5: expected a whole number, got 2.5",
                 "  " + copy.resolve("mini/test.txt") + " line 1: label 10 is not a class the model can predict (its 10 classes"
                         + " are the labels 0..9 of " + copy.resolve("mini/train800val200.txt") + ")",
                 "  method.rank in " + work.resolve("exp.conf") + " line 7: must be > 0, got 0",
@@ -195,5 +196,18 @@ class CliTest {
             // tests run from target/classes: no jar manifest, so the fallback says so instead of a made-up number
             assertThat(version.out().strip()).isEqualTo("peft4j " + ManifestVersion.UNPACKAGED);
         }
+    }
+
+    @Test
+    void badCommandLineNumbersAreOneLineBeforeAnythingIsBuilt() throws Exception {
+        assertOneLineError(cli("bench", "--backbone", "vit_micro_patch4_32", "--iterations", "0"), "--iterations 0: must be >= 1");
+        assertOneLineError(cli("bench", "--backbone", "vit_micro_patch4_32", "--method", "lora", "--set", "rank=1.5"),
+                "--set rank: expected a whole number, got 1.5");
+        assertOneLineError(cli("describe", "lora", "--classes", "0"), "--classes 0: must be >= 1");
+        assertOneLineError(cli("forward", "--backbone", "vit_micro_patch4_32", "--input", "x.npy", "--output", "y.npy",
+                "--batch", "0"), "--batch 0: must be >= 1");
+        Files.writeString(work.resolve("afile"), "");
+        assertOneLineError(cli("run", experiment("").toString(), "--set", "output=\"" + work.resolve("afile") + "\""),
+                "output in --set output=", "is a file; results go into a folder");
     }
 }

@@ -120,9 +120,17 @@ class ExperimentLoaderTest {
                                 + " backbone, data, device, experiment, method, output, progress, seed, seeds, train",
                         "method.rank in --set method.rank=1.5: expected a whole number, got 1.5",
                         "data.eval-batch-size in " + dir.resolve("exp.conf") + " line 5: must be > 0, got 0",
-                        "train.lr in --set train.lr=-1: must be > 0, got -1.0",
-                        "train.min-lr in the defaults (reference.conf): must be in [0, train.lr = -1.0], got 0.0"))
-                .hasMessageStartingWith("7 problems:\n  ");
+                        // min-lr is not blamed for the bad lr it is compared with
+                        "train.lr in --set train.lr=-1: must be > 0, got -1.0"))
+                .hasMessageStartingWith("6 problems:\n  ");
+    }
+
+    @Test
+    void aBlockSetToAValueIsOneProblemNotACrash() {
+        assertThatThrownBy(() -> load("data = 5\n")).isInstanceOf(PeftException.class)
+                .hasMessage("data in " + dir.resolve("exp.conf") + " line 1: expected a block { ... }, got 5");
+        assertThatThrownBy(() -> load("seed = abc\n")).hasMessage("seed in " + dir.resolve("exp.conf")
+                + " line 1: expected a number, got 'abc'");
     }
 
     @Test
