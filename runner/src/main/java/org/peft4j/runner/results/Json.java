@@ -10,13 +10,13 @@ import java.io.IOException;
 import java.util.function.Function;
 
 /**
- * The one Gson setup of the results files ({@code metrics.json}, sidecars): pretty, keys in insertion order, no HTML
- * escapes, and non-finite numbers written as {@code null} (JSON has no NaN: a diverged loss must not make the file
- * unreadable).
+ * The one Gson setup of the results files ({@code metrics.json}, sidecars): pretty, keys in insertion order (nulls
+ * kept), no HTML escapes, and non-finite numbers written as {@code null} (JSON has no NaN: a diverged loss must not
+ * make the file unreadable).
  */
 public final class Json {
 
-    public static final Gson GSON = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping()
+    public static final Gson GSON = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().serializeNulls()
             .registerTypeAdapter(Double.class, new FiniteOrNull<>(d -> d))
             .registerTypeAdapter(double.class, new FiniteOrNull<>(d -> d))
             .registerTypeAdapter(Float.class, new FiniteOrNull<>(Double::floatValue))
