@@ -14,6 +14,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import org.peft4j.api.Intermediates;
+import org.peft4j.api.TrainingHooks;
+import org.peft4j.api.nn.BlockOutputs;
 import org.peft4j.api.AdaptableModel;
 import org.peft4j.api.nn.Initializers;
 import org.peft4j.api.nn.ModuleBlock;
@@ -40,6 +44,7 @@ public final class TinyModel extends ModuleBlock implements AdaptableModel, Auto
     private final Map<String, Parameter> head = new LinkedHashMap<>();
     private final List<Block> blocks = new ArrayList<>();
     private final LinearSite headSite;
+    private final BlockOutputs blockOutputs = new BlockOutputs();
     private final int depth;
 
     public TinyModel(int dim, int depth, int classes, long seed) {
@@ -79,11 +84,31 @@ public final class TinyModel extends ModuleBlock implements AdaptableModel, Auto
         return forward(store, new NDList(tokens), training).singletonOrThrow();
     }
 
+    /** Logits and the outputs of the blocks at {@code depths} from one pass. */
+    public Intermediates forwardIntermediates(NDArray tokens, boolean training, Set<Integer> depths) {
+        return blockOutputs.during(depths, depth, () -> logits(tokens, training));
+    }
+
+    /** The training-mode forward pass as the runner hands it to {@link TrainingHooks#loss}. */
+    public TrainingHooks.Forward trainingForward() {
+        return new TrainingHooks.Forward() {
+            @Override
+            public NDArray logits(NDArray images) {
+                return TinyModel.this.logits(images, true);
+            }
+
+            @Override
+            public Intermediates withBlocks(NDArray images, Set<Integer> depths) {
+                return forwardIntermediates(images, true, depths);
+            }
+        };
+    }
+
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray x = inputs.singletonOrThrow();
-        for (Block block : blocks) {
-            x = block.forward(ps, new NDList(x), training).singletonOrThrow();
+        for (int i = 0; i < blocks.size(); i++) {
+            x = blockOutputs.record(i, blocks.get(i).forward(ps, new NDList(x), training).singletonOrThrow());
         }
         NDArray pooled = x.get(":, 0, :");
         return headSite.forward(ps, new NDList(pooled), training);

@@ -65,7 +65,7 @@ public final class ConvNext extends BackboneBlock {
         double[] dropPath = DropPath.schedule(options.dropPathRate(), spec.totalDepth());
         int firstDepth = 0;
         for (int s = 0; s < spec.stages(); s++) {
-            ConvNextStage stage = child("stages_" + s, new ConvNextStage(spec, s, firstDepth, dropPath, keys));
+            ConvNextStage stage = child("stages_" + s, new ConvNextStage(spec, s, firstDepth, dropPath, keys, blockOutputs));
             stages.add(stage);
             sites.addAll(stage.sites());
             firstDepth += spec.depths().get(s);

@@ -5,6 +5,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import java.util.ArrayList;
 import java.util.List;
+import org.peft4j.api.nn.BlockOutputs;
 import org.peft4j.api.nn.Initializers;
 import org.peft4j.api.nn.ModuleBlock;
 import org.peft4j.api.site.AdapterSite;
@@ -24,12 +25,16 @@ final class ConvNextStage extends ModuleBlock {
     private final Conv2d downsampleConv;
     private final List<ConvNextBlock> blocks = new ArrayList<>();
     private final List<AdapterSite> sites = new ArrayList<>();
+    private final BlockOutputs outputs;
+    private final int firstDepth;
 
     /**
      * @param firstDepth global index of this stage's first block
      * @param dropPath drop-path rate of every block of the network, by global index
      */
-    ConvNextStage(ConvNextSpec spec, int stage, int firstDepth, double[] dropPath, ParameterIndex keys) {
+    ConvNextStage(ConvNextSpec spec, int stage, int firstDepth, double[] dropPath, ParameterIndex keys, BlockOutputs outputs) {
+        this.outputs = outputs;
+        this.firstDepth = firstDepth;
         String prefix = "stages." + stage;
         int dim = spec.dims().get(stage);
         if (stage > 0) {
@@ -64,8 +69,8 @@ final class ConvNextStage extends ModuleBlock {
         if (downsampleNorm != null) {
             x = downsampleConv.forward(store, downsampleNorm.forward(store, x, training), training);
         }
-        for (ConvNextBlock block : blocks) {
-            x = block.forward(store, x, training);
+        for (int i = 0; i < blocks.size(); i++) {
+            x = new NDList(outputs.record(firstDepth + i, blocks.get(i).forward(store, x, training).singletonOrThrow()));
         }
         return x;
     }

@@ -11,6 +11,9 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import org.peft4j.api.Intermediates;
+import org.peft4j.api.nn.BlockOutputs;
 import org.peft4j.api.Backbone;
 import org.peft4j.api.nn.ModuleBlock;
 import org.peft4j.api.site.AdapterSite;
@@ -27,6 +30,8 @@ public abstract class BackboneBlock extends ModuleBlock implements Backbone {
     protected final ParameterIndex keys = new ParameterIndex();
     /** Adapter sites in forward order. */
     protected final List<AdapterSite> sites = new ArrayList<>();
+    /** Families call {@link BlockOutputs#record} after every block, by global depth. */
+    protected final BlockOutputs blockOutputs = new BlockOutputs();
 
     private final String name;
     private final int numClasses;
@@ -55,6 +60,11 @@ public abstract class BackboneBlock extends ModuleBlock implements Backbone {
     protected final NDList forwardInternal(ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray pooled = features(store, inputs.singletonOrThrow(), training);
         return classifier == null ? new NDList(pooled) : classifier.forward(store, new NDList(pooled), training);
+    }
+
+    @Override
+    public final Intermediates forwardIntermediates(ParameterStore store, NDArray images, boolean training, Set<Integer> depths) {
+        return blockOutputs.during(depths, depth, () -> forward(store, new NDList(images), training).singletonOrThrow());
     }
 
     @Override

@@ -5,6 +5,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import java.util.ArrayList;
 import java.util.List;
+import org.peft4j.api.nn.BlockOutputs;
 import org.peft4j.api.nn.ModuleBlock;
 import org.peft4j.api.site.AdapterSite;
 import org.peft4j.backbone.layers.ParameterIndex;
@@ -18,13 +19,18 @@ final class SwinStage extends ModuleBlock {
     private final PatchMerging downsample;
     private final List<SwinBlock> blocks = new ArrayList<>();
     private final List<AdapterSite> sites = new ArrayList<>();
+    private final BlockOutputs outputs;
+    private final int firstDepth;
 
     /**
      * @param resolution the feature map side of this stage's blocks as timm books it (after any merging)
      * @param firstDepth global index of the stage's first block
      * @param dropPath rates of every block of the network, indexed by global depth
      */
-    SwinStage(SwinSpec spec, int stage, int resolution, int firstDepth, double[] dropPath, float eps, ParameterIndex keys) {
+    SwinStage(SwinSpec spec, int stage, int resolution, int firstDepth, double[] dropPath, float eps, ParameterIndex keys,
+            BlockOutputs outputs) {
+        this.outputs = outputs;
+        this.firstDepth = firstDepth;
         String prefix = "layers." + stage;
         int dim = spec.stageDim(stage);
         if (stage > 0) {
@@ -57,8 +63,8 @@ final class SwinStage extends ModuleBlock {
     @Override
     protected NDList forwardInternal(ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
         NDList x = downsample == null ? inputs : downsample.forward(store, inputs, training);
-        for (SwinBlock block : blocks) {
-            x = block.forward(store, x, training);
+        for (int i = 0; i < blocks.size(); i++) {
+            x = new NDList(outputs.record(firstDepth + i, blocks.get(i).forward(store, x, training).singletonOrThrow()));
         }
         return x;
     }

@@ -62,7 +62,7 @@ public final class SwinTransformer extends BackboneBlock {
         int first = 0;
         for (int s = 0; s < spec.stages(); s++) {
             // timm books each merge as a floor halving of the grid (the window clipping and masks follow it)
-            SwinStage stage = child("layers_" + s, new SwinStage(spec, s, grid >> s, first, dropPath, EPS, keys));
+            SwinStage stage = child("layers_" + s, new SwinStage(spec, s, grid >> s, first, dropPath, EPS, keys, blockOutputs));
             stages.add(stage);
             sites.addAll(stage.sites());
             first += spec.depths().get(s);

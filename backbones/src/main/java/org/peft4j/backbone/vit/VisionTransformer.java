@@ -85,8 +85,8 @@ public final class VisionTransformer extends BackboneBlock {
         }
         NDArray cls = Ops.expandLike(value(store, clsToken, x, training), x, new Shape(b, 1, spec.embedDim()));
         x = cls.concat(x, 1).add(value(store, posEmbed, x, training));
-        for (VitBlock block : blocks) {
-            x = block.forward(store, new NDList(x), training).singletonOrThrow();
+        for (int i = 0; i < blocks.size(); i++) {
+            x = blockOutputs.record(i, blocks.get(i).forward(store, new NDList(x), training).singletonOrThrow());
         }
         if (fcNorm != null) {
             NDArray patchTokens = x.get(":, -" + patches + ":, :"); // prompts, if any, sit before the patches

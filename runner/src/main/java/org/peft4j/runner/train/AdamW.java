@@ -6,26 +6,52 @@ import ai.djl.nn.Parameter;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * AdamW (Loshchilov and Hutter) with decoupled weight decay per parameter group and global-norm gradient
  * clipping, as PyTorch's {@code torch.optim.AdamW}. DJL's built-in optimisers take one global decay and clip
  * element-wise, hence our own. Parameters with at most one dimension, biases, position embeddings and the cls
  * token take no decay (timm's rule).
+ *
+ * <p>As in PyTorch, each parameter keeps its own step count, and a parameter that took no part in a step (an
+ * unchosen expert or branch: PyTorch's {@code grad is None}) is skipped entirely: no moments, no decay, no count.
  */
 public final class AdamW {
 
-    private final List<Slot> slots = new ArrayList<>();
+    private final Map<String, Slot> slots = new LinkedHashMap<>();
     private final double beta1;
     private final double beta2;
     private final double eps;
     private final double weightDecay;
     private final double maxGradNorm;
-    private int steps;
 
-    private record Slot(String name, Parameter parameter, NDArray mean, NDArray variance, boolean decay) {}
+    /** One parameter's state. */
+    private static final class Slot {
+        final Parameter parameter;
+        final NDArray mean;
+        final NDArray variance;
+        final boolean decay;
+        long steps;
+
+        Slot(String name, Parameter parameter) {
+            this.parameter = parameter;
+            NDArray w = parameter.getArray();
+            NDManager home = w.getManager();
+            this.mean = home.zeros(w.getShape(), w.getDataType(), w.getDevice());
+            this.variance = home.zeros(w.getShape(), w.getDataType(), w.getDevice());
+            this.decay = decays(name, w);
+        }
+
+        void close() {
+            mean.close();
+            variance.close();
+        }
+    }
 
     public AdamW(Map<String, Parameter> parameters, double weightDecay, double beta1, double beta2, double eps, double maxGradNorm) {
         this.beta1 = beta1;
@@ -33,13 +59,7 @@ public final class AdamW {
         this.eps = eps;
         this.weightDecay = weightDecay;
         this.maxGradNorm = maxGradNorm;
-        parameters.forEach((name, p) -> {
-            NDArray w = p.getArray();
-            NDManager home = w.getManager();
-            NDArray m = home.zeros(w.getShape(), w.getDataType(), w.getDevice());
-            NDArray v = home.zeros(w.getShape(), w.getDataType(), w.getDevice());
-            slots.add(new Slot(name, p, m, v, decays(name, w)));
-        });
+        parameters.forEach((name, p) -> slots.put(name, new Slot(name, p)));
     }
 
     /** timm's no-decay rule: 1-D tensors (norms, scales, biases, lambdas), biases, position embeddings. */
@@ -48,46 +68,87 @@ public final class AdamW {
                 && !name.endsWith("relative_position_bias_table");
     }
 
+    /**
+     * Follows a changed set of trainable parameters: the state of parameters no longer listed is released for
+     * good (DMLoRA's dropped branches), new ones start with zero moments, the others keep theirs.
+     */
+    public void sync(Map<String, Parameter> parameters) {
+        slots.entrySet().removeIf(e -> {
+            boolean gone = parameters.get(e.getKey()) != e.getValue().parameter;
+            if (gone) {
+                e.getValue().close();
+            }
+            return gone;
+        });
+        parameters.forEach((name, p) -> slots.computeIfAbsent(name, n -> new Slot(n, p)));
+    }
+
     /** Optimiser state arrays, to borrow into the step scope with the parameters. */
     public List<NDArray> state() {
         List<NDArray> state = new ArrayList<>();
-        slots.forEach(s -> {
+        slots.values().forEach(s -> {
             state.add(s.mean);
             state.add(s.variance);
         });
         return state;
     }
 
+    /** Names of the parameters this optimiser updates, in order. */
+    public Set<String> names() {
+        return Collections.unmodifiableSet(slots.keySet());
+    }
+
     public int size() {
         return slots.size();
     }
 
+    /** Steps taken by one parameter (skipped steps do not count). */
+    public long steps(String name) {
+        Slot slot = slots.get(name);
+        if (slot == null) {
+            throw new IllegalArgumentException("no optimiser state for " + name);
+        }
+        return slot.steps;
+    }
+
     /** Names of the parameters that take weight decay. */
     public List<String> decayed() {
-        return slots.stream().filter(Slot::decay).map(Slot::name).toList();
+        return slots.entrySet().stream().filter(e -> e.getValue().decay).map(Map.Entry::getKey).toList();
+    }
+
+    /** One update of every parameter. */
+    public double step(double lr) {
+        return step(lr, Set.of());
     }
 
     /**
-     * One update at learning rate {@code lr}, then clears the gradients. Must run outside gradient recording,
-     * with parameters and {@link #state()} borrowed into the caller's step scope (temporaries die with it).
+     * One update at learning rate {@code lr}, then clears the gradients. {@code idle} parameters took no part in
+     * the step and are left exactly as they are. Must run outside gradient recording, with parameters and
+     * {@link #state()} borrowed into the caller's step scope (temporaries die with it).
      *
-     * @return the global gradient norm before clipping
+     * @return the global gradient norm (over the non-idle parameters) before clipping
      */
-    public double step(double lr) {
-        steps++;
+    public double step(double lr, Set<Parameter> idle) {
+        List<Slot> active = new ArrayList<>(slots.size());
         List<NDArray> grads = new ArrayList<>(slots.size());
         double sumSquares = 0;
-        for (Slot s : slots) {
+        for (Slot s : slots.values()) {
+            if (idle.contains(s.parameter)) {
+                JniUtils.zeroGrad((PtNDArray) s.parameter.getArray());
+                continue;
+            }
             NDArray g = s.parameter.getArray().getGradient();
+            active.add(s);
             grads.add(g);
             sumSquares += g.square().sum().getFloat();
         }
         double norm = Math.sqrt(sumSquares);
         double clip = maxGradNorm > 0 && norm > maxGradNorm ? maxGradNorm / (norm + 1e-6) : 1.0;
-        double correction1 = 1 - Math.pow(beta1, steps);
-        double correction2 = 1 - Math.pow(beta2, steps);
-        for (int i = 0; i < slots.size(); i++) {
-            Slot s = slots.get(i);
+        for (int i = 0; i < active.size(); i++) {
+            Slot s = active.get(i);
+            s.steps++;
+            double correction1 = 1 - Math.pow(beta1, s.steps);
+            double correction2 = 1 - Math.pow(beta2, s.steps);
             NDArray w = s.parameter.getArray();
             NDArray g = clip == 1.0 ? grads.get(i) : grads.get(i).mul(clip);
             s.mean.muli(beta1).addi(g.mul(1 - beta1));

@@ -10,6 +10,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import org.peft4j.api.Intermediates;
 import org.peft4j.api.Backbone;
 import org.peft4j.api.TrainingHooks;
 import org.peft4j.api.Tuner;
@@ -57,6 +59,21 @@ public final class PeftModel {
 
     public NDArray logits(NDArray images, boolean training) {
         return backbone.block().forward(store, new NDList(images), training).singletonOrThrow();
+    }
+
+    /** The training-mode forward pass handed to {@link TrainingHooks#loss}. */
+    public TrainingHooks.Forward trainingForward() {
+        return new TrainingHooks.Forward() {
+            @Override
+            public NDArray logits(NDArray images) {
+                return PeftModel.this.logits(images, true);
+            }
+
+            @Override
+            public Intermediates withBlocks(NDArray images, Set<Integer> depths) {
+                return backbone.forwardIntermediates(store, images, true, depths);
+            }
+        };
     }
 
     /** Every parameter by name: backbone and head by checkpoint key, then adapters. */

@@ -66,6 +66,7 @@ public final class Trainer {
             long step = 0;
             for (int epoch = 0; epoch < stage.epochs(); epoch++) {
                 hooks.onEpochStart(stage.name(), epoch);
+                optimizer.sync(model.trainable()); // a method may have frozen or removed parameters for good
                 observer.epochStarted(stage.name(), epoch, stage.epochs(), stepsPerEpoch);
                 int[] order = shuffledGroups(train.size(), train.groupSize(), new Random(mix(seed, stageIndex, epoch)));
                 double lossSum = 0;

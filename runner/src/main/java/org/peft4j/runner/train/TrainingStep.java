@@ -48,7 +48,7 @@ public final class TrainingStep {
         TrainingHooks.StepLoss stepLoss;
         float loss;
         try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-            stepLoss = hooks.loss(context, x -> model.logits(x, true), images, labels,
+            stepLoss = hooks.loss(context, model.trainingForward(), images, labels,
                     (logits, y) -> Losses.crossEntropy(logits, y, labelSmoothing));
             loss = stepLoss.loss().getFloat();
             if (!Float.isFinite(loss)) {
@@ -57,7 +57,7 @@ public final class TrainingStep {
             collector.backward(stepLoss.loss());
         }
         hooks.afterBackward(context);
-        optimizer.step(lr);
+        optimizer.step(lr, hooks.idleParameters(context));
         long correct = stepLoss.logits().argMax(-1).eq(labels).toType(DataType.INT64, false).sum().getLong();
         return new Outcome(loss, correct);
     }
