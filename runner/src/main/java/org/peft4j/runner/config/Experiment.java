@@ -2,6 +2,8 @@ package org.peft4j.runner.config;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigValueFactory;
+import java.util.List;
 
 /**
  * A validated experiment: the full resolved config (user file over defaults) and its typed settings.
@@ -13,6 +15,14 @@ import com.typesafe.config.ConfigRenderOptions;
  */
 public record Experiment(String source, Config config, String methodId, Config methodSettings,
         Settings.Run run, Settings.Backbone backbone, Settings.Data data, Settings.Train train) {
+
+    /** This experiment for one of its seeds: {@code seed} set, {@code seeds} empty (a cell's config). */
+    public Experiment withSeed(long seed) {
+        Config c = config.withValue("seed", ConfigValueFactory.fromAnyRef(seed))
+                .withValue("seeds", ConfigValueFactory.fromIterable(List.of()));
+        Settings.Run r = new Settings.Run(run.experiment(), List.of(seed), run.device(), run.output(), run.progress());
+        return new Experiment(source, c, methodId, methodSettings, r, backbone, data, train);
+    }
 
     /** The resolved config as HOCON, for {@code config.conf} in the results. */
     public String render() {

@@ -30,6 +30,15 @@ public final class AdamW {
     private final double weightDecay;
     private final double maxGradNorm;
 
+    /**
+     * The optimiser's state by parameter name, to checkpoint and restore a run.
+     *
+     * @param mean first moments
+     * @param variance second moments
+     * @param steps each parameter's own step count
+     */
+    public record State(Map<String, NDArray> mean, Map<String, NDArray> variance, Map<String, Long> steps) {}
+
     /** One parameter's state. */
     private static final class Slot {
         final Parameter parameter;
@@ -91,6 +100,39 @@ public final class AdamW {
             state.add(s.variance);
         });
         return state;
+    }
+
+    /** The current state (views of the live arrays: save them before the next step). */
+    public State exportState() {
+        Map<String, NDArray> mean = new LinkedHashMap<>();
+        Map<String, NDArray> variance = new LinkedHashMap<>();
+        Map<String, Long> steps = new LinkedHashMap<>();
+        slots.forEach((name, s) -> {
+            mean.put(name, s.mean);
+            variance.put(name, s.variance);
+            steps.put(name, s.steps);
+        });
+        return new State(mean, variance, steps);
+    }
+
+    /** Restores a saved state; every parameter this optimiser updates must be in it. */
+    public void importState(State state) {
+        slots.forEach((name, s) -> {
+            NDArray mean = state.mean().get(name);
+            NDArray variance = state.variance().get(name);
+            Long steps = state.steps().get(name);
+            if (mean == null || variance == null || steps == null) {
+                throw new IllegalStateException("the saved optimiser state has no entry for " + name
+                        + " (saved: " + state.steps().keySet() + ")");
+            }
+            replace(s.mean, mean);
+            replace(s.variance, variance);
+            s.steps = steps;
+        });
+    }
+
+    private static void replace(NDArray target, NDArray value) {
+        target.intern(value.toType(target.getDataType(), false).toDevice(target.getDevice(), false).duplicate());
     }
 
     /** Names of the parameters this optimiser updates, in order. */

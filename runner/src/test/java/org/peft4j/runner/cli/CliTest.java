@@ -51,7 +51,7 @@ class CliTest {
         Result r = cli("run", experiment("method { id = lora, rank = 2 }").toString());
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains("test accuracy:").contains("trainable backbone parameters");
-        assertThat(work.resolve("results/cli/mini/lora/seed-42/metrics.json")).exists();
+        assertThat(work.resolve("results/cli/mini/lora/default/final/seed-42/metrics.json")).exists();
     }
 
     @Test

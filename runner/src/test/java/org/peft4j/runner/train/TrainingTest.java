@@ -23,6 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.peft4j.api.PeftException;
 import org.peft4j.api.io.Safetensors;
 import org.peft4j.backbone.BackboneRegistry;
+import org.peft4j.runner.experiment.ModelFactory;
+import org.peft4j.runner.experiment.TaskData;
 import org.peft4j.runner.ExperimentRunner;
 import org.peft4j.runner.TestData;
 import org.peft4j.runner.config.Experiment;
@@ -56,9 +58,9 @@ class TrainingTest {
         Setup(Experiment e) {
             experiment = e;
             SplitList[] splits = DatasetLayouts.splits(e.data());
-            model = new ExperimentRunner(BackboneRegistry.load()).assemble(e, methods, splits[0].numClasses(), 7, manager,
+            model = new ModelFactory(BackboneRegistry.load()).assemble(e, methods, splits[0].numClasses(), 7, manager,
                     new PrintStream(new ByteArrayOutputStream()));
-            ImageSet[] images = ExperimentRunner.images(splits, e.data(), model.backbone().dataConfig());
+            ImageSet[] images = TaskData.images(splits, e.data(), model.backbone().dataConfig());
             train = images[0];
             test = images[1];
         }
@@ -181,8 +183,8 @@ class TrainingTest {
                 .hasMessageContaining("at step 10")
                 .hasMessageContaining("epoch 2")
                 .hasMessageContaining("last good checkpoint (epoch 1)");
-        Path dir = out.resolve("test/mini/nan-after/seed-42");
-        assertThat(Files.readString(dir.resolve(RunDirectory.METRICS))).contains("\"status\" : \"failed\"").contains("step 10");
+        Path dir = out.resolve("test/mini/nan-after/default/final/seed-42");
+        assertThat(Files.readString(dir.resolve(RunDirectory.METRICS))).contains("\"status\": \"failed\"").contains("step 10");
         try (NDManager m = NDManager.newBaseManager()) {
             Map<String, NDArray> saved = Safetensors.read(dir.resolve(RunDirectory.ADAPTER), m);
             assertThat(saved.keySet()).containsExactlyInAnyOrder("head.weight", "head.bias");
@@ -196,7 +198,7 @@ class TrainingTest {
         ByteArrayOutputStream buffer = new ByteArrayOutputStream();
         var results = new ExperimentRunner(BackboneRegistry.load()).run(e, methods, new PrintStream(buffer));
         Path dir = results.get(0).directory().path();
-        assertThat(dir).isEqualTo(out.resolve("test/mini/lora/seed-42"));
+        assertThat(dir).isEqualTo(out.resolve("test/mini/lora/default/final/seed-42"));
         String metrics = Files.readString(dir.resolve(RunDirectory.METRICS));
         com.typesafe.config.Config json = com.typesafe.config.ConfigFactory.parseString(metrics);
         assertThat(json.getString("status")).isEqualTo("ok");
