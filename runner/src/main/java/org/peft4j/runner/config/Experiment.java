@@ -26,7 +26,8 @@ public record Experiment(String source, Config config, String methodId, Config m
 
     /** The resolved config as HOCON, for {@code config.conf} in the results. */
     public String render() {
-        Config full = config.withoutPath("method").withFallback(
+        // a run's config: its method resolved, without the comparison block (which only `compare` reads)
+        Config full = config.withoutPath("method").withoutPath("compare").withFallback(
                 methodSettings.atPath("method").withFallback(config.getConfig("method").atPath("method")));
         return full.root().render(ConfigRenderOptions.defaults().setOriginComments(false).setJson(false));
     }

@@ -8,6 +8,7 @@ import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigRenderOptions;
 import java.io.PrintStream;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -59,7 +60,7 @@ public final class CellRunner {
         if (status.isPresent() && force) {
             dir.clear();
         } else if (status.isPresent()) {
-            requireSameSettings(dir, rendered);
+            requireSameSettings(dir.path(), rendered);
             if (status.get().ok()) {
                 out.println("skipped " + cell.label() + ": finished before (--force reruns it)");
                 return finished(spec, dir);
@@ -153,8 +154,16 @@ public final class CellRunner {
                 metrics, true);
     }
 
-    private static void requireSameSettings(RunDirectory dir, String rendered) {
-        var configFile = dir.path().resolve(RunDirectory.CONFIG);
+    /** Refuses, before any training, a cell folder that holds a run of other settings. */
+    public static void requireSameSettings(CellSpec spec) {
+        Path folder = spec.cell().folder(spec.experiment().run().output());
+        if (CellStatus.read(folder).isPresent()) {
+            requireSameSettings(folder, spec.experiment().render());
+        }
+    }
+
+    private static void requireSameSettings(Path folder, String rendered) {
+        var configFile = folder.resolve(RunDirectory.CONFIG);
         if (!Files.isRegularFile(configFile)) {
             return;
         }
@@ -166,7 +175,7 @@ public final class CellRunner {
         }
         List<String> diff = CellSpec.differences(CellSpec.identity(stored), CellSpec.identity(rendered));
         if (!diff.isEmpty()) {
-            throw new PeftException(dir.path() + " holds a run of other settings (" + String.join("; ", diff.subList(0,
+            throw new PeftException(folder + " holds a run of other settings (" + String.join("; ", diff.subList(0,
                     Math.min(3, diff.size()))) + (diff.size() > 3 ? "; ..." : "") + "); use another experiment name, or --force to replace it");
         }
     }
