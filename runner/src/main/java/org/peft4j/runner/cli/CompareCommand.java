@@ -6,7 +6,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.peft4j.api.PeftException;
+import org.peft4j.runner.experiment.ChildCommand;
 import org.peft4j.runner.experiment.Comparison;
+import org.peft4j.runner.experiment.Executor;
+import org.peft4j.runner.experiment.LocalParallelExecutor;
+import org.peft4j.runner.experiment.SlurmSubmitter;
 import org.peft4j.runner.experiment.Matrix;
 import org.peft4j.runner.experiment.SequentialExecutor;
 import org.peft4j.runner.registry.MethodRegistry;
@@ -37,6 +42,24 @@ public final class CompareCommand implements Callable<Integer> {
     @Option(names = "--force", description = "Rerun finished runs (their folders are replaced).")
     boolean force;
 
+    @Option(names = "--executor", paramLabel = "KIND", description = "sequential (default: in this process), local (--parallel "
+            + "child processes on this machine) or slurm (two job arrays, settings in executor.slurm).")
+    String executor = "sequential";
+
+    @Option(names = "--parallel", paramLabel = "N", description = "local: run N cells at once, on gpu0..gpuN-1 with --gpus, "
+            + "else as N CPU processes (default: ${DEFAULT-VALUE}).")
+    int parallel = 2;
+
+    @Option(names = "--gpus", description = "local: give each parallel cell its own GPU.")
+    boolean gpus;
+
+    @Option(names = "--dry-run", description = "slurm: print the cell list and the sbatch scripts without submitting.")
+    boolean dryRun;
+
+    @Option(names = "--retry-failed", description = "slurm: submit only the cells that failed or stopped (and final cells "
+            + "that waited on them).")
+    boolean retryFailed;
+
     private final MethodRegistries registries;
     private final Comparison comparison;
 
@@ -51,7 +74,31 @@ public final class CompareCommand implements Callable<Integer> {
         MethodRegistry methods = registries.forPlugins(common.pluginsDir());
         Matrix matrix = Matrix.load(file, overrides, methods);
         PrintStream out = Output.of(spec);
-        Comparison.Summary summary = comparison.run(matrix, methods, new SequentialExecutor(), force, System.console() != null, out);
+        if ((dryRun || retryFailed) && !executor.equals("slurm")) {
+            throw new PeftException("--dry-run and --retry-failed go with --executor slurm (a local comparison started again "
+                    + "reruns what did not finish)");
+        }
+        Executor cells = switch (executor) {
+            case "sequential" -> new SequentialExecutor();
+            case "local" -> {
+                if (parallel < 1) {
+                    throw new PeftException("--parallel must be >= 1, got " + parallel);
+                }
+                Path folder = matrix.output().resolve(matrix.experiment());
+                yield new LocalParallelExecutor(LocalParallelExecutor.devices(parallel, gpus), ChildCommand.words(null),
+                        folder.resolve(Comparison.MATRIX_FILE), folder.resolve("logs"), force);
+            }
+            case "slurm" -> {
+                new SlurmSubmitter().submit(matrix, retryFailed, dryRun, out);
+                out.flush();
+                yield null;
+            }
+            default -> throw new PeftException("--executor must be sequential, local or slurm, got '" + executor + "'");
+        };
+        if (cells == null) {
+            return 0;
+        }
+        Comparison.Summary summary = comparison.run(matrix, methods, cells, force, System.console() != null, out);
         out.flush();
         return summary.failed().isEmpty() ? 0 : 1;
     }

@@ -8,8 +8,8 @@ import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 
 /**
- * Progress of a whole comparison: cells done of all cells and an estimate of the time left (from the cells this
- * process trained; skipped cells cost nothing). A bar on a terminal, plain lines otherwise.
+ * Progress of a whole comparison: cells done of all cells and an estimate of the time left. A bar on a terminal,
+ * plain lines otherwise.
  */
 public final class CompareProgress implements AutoCloseable {
 
@@ -18,7 +18,7 @@ public final class CompareProgress implements AutoCloseable {
     private final ProgressBar bar;
     private final long started = System.nanoTime();
     private int done;
-    private int trained;
+    private int ran;
 
     public CompareProgress(PrintStream out, int total, boolean terminal) {
         this.out = out;
@@ -31,30 +31,38 @@ public final class CompareProgress implements AutoCloseable {
         out.printf(Locale.ROOT, "[%d/%d] %s%s%n", done + 1, total, cell.label(), eta());
     }
 
-    public void cellDone(Cell cell, boolean skipped) {
+    /** A cell that was finished before: counted, but it says nothing about how long the others take. */
+    public void cellSkipped(Cell cell) {
         done++;
-        if (!skipped) {
-            trained++;
-        }
+        out.println("skipped " + cell.label() + ": finished before (--force reruns it)");
+        step();
+    }
+
+    public void cellDone(Cell cell) {
+        done++;
+        ran++;
+        step();
+    }
+
+    public void cellFailed(Cell cell, String reason) {
+        done++;
+        ran++;
+        out.println("FAILED " + cell.label() + ": " + reason);
+        step();
+    }
+
+    private void step() {
         if (bar != null) {
             bar.stepTo(done);
             bar.setExtraMessage(eta());
         }
     }
 
-    public void cellFailed(Cell cell, String reason) {
-        done++;
-        out.println("FAILED " + cell.label() + ": " + reason);
-        if (bar != null) {
-            bar.stepTo(done);
-        }
-    }
-
     private String eta() {
-        if (trained == 0) {
+        if (ran == 0) {
             return "";
         }
-        double perCell = (System.nanoTime() - started) / 1e9 / trained;
+        double perCell = (System.nanoTime() - started) / 1e9 / ran;
         Duration left = Duration.ofSeconds(Math.round(perCell * (total - done)));
         return String.format(Locale.ROOT, "  (about %dm%02ds left)", left.toMinutes(), left.toSecondsPart());
     }

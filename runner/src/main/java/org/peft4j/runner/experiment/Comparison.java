@@ -1,8 +1,8 @@
 package org.peft4j.runner.experiment;
 
 import com.google.inject.Inject;
-import java.io.PrintStream;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,11 +11,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import org.peft4j.api.PeftException;
+import org.peft4j.api.io.AtomicFiles;
 import org.peft4j.runner.registry.MethodRegistry;
-import org.peft4j.runner.results.Json;
 import org.peft4j.runner.report.Report;
+import org.peft4j.runner.results.Json;
 
 /**
  * {@code peft4j compare}: runs a matrix with the honest protocol. Stage 1 trains every sweep point of each
@@ -25,11 +25,13 @@ import org.peft4j.runner.report.Report;
  */
 public final class Comparison {
 
-    /** What the comparison came to. */
-    public record Summary(int cells, Map<Cell, String> failed, Map<String, Selection> selections, Report report) {}
+    /** What the comparison came to: failures by cell label, the choice per dataset/method, the report. */
+    public record Summary(int cells, Map<String, String> failed, Map<String, Selection> selections, Report report) {}
 
-    /** The matrix's plan in the experiment folder. */
+    /** The matrix's plan in the experiment folder: datasets, methods and seeds in the file's order. */
     public static final String PLAN = "compare.json";
+    /** The comparison file with its overrides, as the cells' processes (run-cell, Slurm tasks) read it. */
+    public static final String MATRIX_FILE = "compare.conf";
 
     private final CellRunner runner;
 
@@ -41,41 +43,50 @@ public final class Comparison {
     public Summary run(Matrix matrix, MethodRegistry methods, Executor executor, boolean force, boolean terminal,
             PrintStream out) {
         List<CellSpec> tune = matrix.tuneCells();
-        int finals = 0;
-        for (Matrix.Group g : matrix.groups()) {
-            finals += matrix.seeds().size() * (matrix.tuneThenFinal() ? 1 : g.points().size());
-        }
+        List<Matrix.FinalSlot> slots = matrix.finalSlots();
         if (!force) {
-            checkExistingCells(matrix, tune);
+            checkExistingCells(matrix);
         }
+        writePlan(matrix);
         out.printf(Locale.ROOT, "compare %s: %d datasets x %d methods, %d tune runs, %d final runs (%d seeds) -> %s%n",
                 matrix.experiment(), matrix.groups().stream().map(Matrix.Group::dataset).distinct().count(),
-                matrix.groups().stream().map(Matrix.Group::method).distinct().count(), tune.size(), finals,
+                matrix.groups().stream().map(Matrix.Group::method).distinct().count(), tune.size(), slots.size(),
                 matrix.seeds().size(), matrix.output().resolve(matrix.experiment()));
-        writePlan(matrix);
-        Map<Cell, String> failed = new LinkedHashMap<>();
+        Map<String, String> failed = new LinkedHashMap<>();
         Map<String, Selection> selections = new LinkedHashMap<>();
-        try (CompareProgress progress = new CompareProgress(out, tune.size() + finals, terminal)) {
-            Executor.CellTask task = spec -> runner.run(spec, methods, force, out);
-            failed.putAll(executor.run(tune, task, progress).failed());
-            List<CellSpec> finalCells = new ArrayList<>();
+        try (CompareProgress progress = new CompareProgress(out, tune.size() + slots.size(), terminal)) {
+            failed.putAll(stage("tune", tune, executor, methods, force, progress, out));
+            List<CellSpec> finals = new ArrayList<>();
             for (Matrix.Group g : matrix.groups()) {
-                Selection selection;
                 try {
-                    selection = Selection.choose(matrix, g);
+                    Selection selection = Selection.choose(matrix, g);
+                    if (matrix.tuneThenFinal() && g.tunes()) {
+                        selection.write(Selection.file(matrix, g));
+                        out.printf(Locale.ROOT, "%s/%s: chose %s by %s accuracy (%s)%n", g.dataset(), g.method(),
+                                selection.point(), selection.split(), percent(selection.scores()));
+                    }
+                    selections.put(g.dataset() + "/" + g.method(), selection);
                 } catch (PeftException e) {
-                    out.println("skipping the final runs of " + g.dataset() + "/" + g.method() + ": " + e.getMessage());
-                    continue;
+                    out.println("no final runs for " + g.dataset() + "/" + g.method() + ": " + e.getMessage());
                 }
-                if (g.tunes() && matrix.tuneThenFinal()) {
-                    selection.write(Selection.file(matrix, g));
-                    out.printf(Locale.ROOT, "%s/%s: chose %s by %s accuracy %s%n", g.dataset(), g.method(), selection.point(),
-                            selection.split(), percent(selection.scores()));
-                }
-                selections.put(g.dataset() + "/" + g.method(), selection);
-                finalCells.addAll(matrix.finalCells(g, selection.point()));
             }
-            failed.putAll(executor.run(finalCells, task, progress).failed());
+            for (Matrix.FinalSlot slot : slots) {
+                Selection chosen = selections.get(slot.group().dataset() + "/" + slot.group().method());
+                if (chosen != null) {
+                    String point = slot.point() != null ? slot.point() : chosen.point();
+                    finals.add(matrix.cell(slot.group(), slot.group().point(point), "final", slot.seed()));
+                } else {
+                    finals.add(null); // keeps indices aligned with finalSlots(); counted as failed below
+                }
+            }
+            for (int i = 0; i < finals.size(); i++) {
+                if (finals.get(i) == null) {
+                    Matrix.FinalSlot s = slots.get(i);
+                    String label = s.group().dataset() + "/" + s.group().method() + "/?/final/seed-" + s.seed();
+                    failed.put(label, "its tune stage chose no sweep point");
+                }
+            }
+            failed.putAll(stage("final", finals, executor, methods, force, progress, out));
         }
         Report report = Report.write(matrix.output().resolve(matrix.experiment()));
         out.println();
@@ -83,45 +94,68 @@ public final class Comparison {
         out.println("report: " + report.folder());
         if (!failed.isEmpty()) {
             out.println(failed.size() + " cell(s) failed:");
-            failed.forEach((c, why) -> out.println("  " + c.label() + ": " + why));
+            failed.forEach((c, why) -> out.println("  " + c + ": " + why));
         }
-        return new Summary(tune.size() + finals, failed, selections, report);
+        return new Summary(tune.size() + slots.size(), failed, selections, report);
     }
 
-    /** {@code <experiment>/compare.json}: the matrix's datasets, methods and seeds in the file's order (the report's order). */
-    private static void writePlan(Matrix matrix) {
+    /** Runs one stage's cells (a null entry is a slot without a cell); finished ones are skipped here. */
+    private Map<String, String> stage(String stage, List<CellSpec> cells, Executor executor, MethodRegistry methods,
+            boolean force, CompareProgress progress, PrintStream out) {
+        List<Executor.Task> tasks = new ArrayList<>();
+        for (int i = 0; i < cells.size(); i++) {
+            CellSpec spec = cells.get(i);
+            if (spec == null) {
+                continue;
+            }
+            if (!force && CellStatus.read(spec.cell().folder(spec.experiment().run().output())).map(CellStatus::ok).orElse(false)) {
+                progress.cellSkipped(spec.cell());
+            } else {
+                tasks.add(new Executor.Task(stage, i, spec.cell()));
+            }
+        }
+        return executor.run(tasks, task -> runner.run(cells.get(task.index()), methods, force, out), progress);
+    }
+
+    /**
+     * The experiment folder's {@code compare.json} (the order the report follows) and {@code compare.conf} (what the
+     * cells' processes expand again).
+     */
+    public static Path writePlan(Matrix matrix) {
         Map<String, Object> plan = new LinkedHashMap<>();
         plan.put("experiment", matrix.experiment());
         plan.put("datasets", matrix.groups().stream().map(Matrix.Group::dataset).distinct().toList());
         plan.put("methods", matrix.groups().stream().map(Matrix.Group::method).distinct().toList());
         plan.put("seeds", matrix.seeds());
         plan.put("tune_then_final", matrix.tuneThenFinal());
-        Path file = matrix.output().resolve(matrix.experiment()).resolve(PLAN);
+        plan.put("source", matrix.source());
+        Path folder = matrix.output().resolve(matrix.experiment());
         try {
-            Files.createDirectories(file.getParent());
-            Json.write(file, plan);
+            Files.createDirectories(folder);
+            Json.write(folder.resolve(PLAN), plan);
+            AtomicFiles.writeString(folder.resolve(MATRIX_FILE), "# " + matrix.source() + " with its overrides, as the runs read it\n"
+                    + matrix.render());
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file, e);
+            throw new UncheckedIOException("cannot write the plan into " + folder, e);
         }
+        return folder.resolve(MATRIX_FILE);
     }
 
     /** A results folder written by other settings is refused before any training (names the folder and the keys). */
-    private void checkExistingCells(Matrix matrix, List<CellSpec> tune) {
-        List<CellSpec> known = new ArrayList<>(tune);
-        for (Matrix.Group g : matrix.groups()) {
-            Path selectionFile = Selection.file(matrix, g);
-            if (!matrix.tuneThenFinal() || !g.tunes()) {
-                known.addAll(matrix.finalCells(g, g.points().get(0).name()));
-            } else if (Files.isRegularFile(selectionFile)) {
-                Optional<String> chosen = Optional.ofNullable(Json.read(selectionFile).get("selected"))
-                        .map(j -> j.getAsString());
-                chosen.filter(p -> g.points().stream().anyMatch(q -> q.name().equals(p)))
-                        .ifPresent(p -> known.addAll(matrix.finalCells(g, p)));
+    public static void checkExistingCells(Matrix matrix) {
+        List<CellSpec> known = new ArrayList<>(matrix.tuneCells());
+        for (Matrix.FinalSlot slot : matrix.finalSlots()) {
+            String point = slot.point();
+            Path selectionFile = Selection.file(matrix, slot.group());
+            if (point == null && Files.isRegularFile(selectionFile)) {
+                String chosen = Json.read(selectionFile).get("selected").getAsString();
+                point = slot.group().points().stream().anyMatch(p -> p.name().equals(chosen)) ? chosen : null;
+            }
+            if (point != null) {
+                known.add(matrix.cell(slot.group(), slot.group().point(point), "final", slot.seed()));
             }
         }
-        for (CellSpec spec : known) {
-            CellRunner.requireSameSettings(spec);
-        }
+        known.forEach(CellRunner::requireSameSettings);
     }
 
     private static String percent(Map<String, Double> scores) {

@@ -3,18 +3,26 @@ package org.peft4j.runner.experiment;
 import java.util.List;
 import java.util.Map;
 
-/** Runs a list of cells (sequentially in this process, on several local devices, or on a cluster). */
+/**
+ * Runs the cells of one stage of a comparison: in this process one after the other, or as child processes on
+ * several local devices. (A cluster gets the whole matrix as Slurm job arrays instead; see {@link SlurmSubmitter}.)
+ */
 public interface Executor {
 
-    /** What a batch of cells came to: outcomes of those that finished, failure reasons of the others. */
-    record Results(List<CellRunner.Outcome> done, Map<Cell, String> failed) {}
+    /**
+     * One cell to run, as {@code peft4j run-cell <matrix> <stage> <index>} names it.
+     *
+     * @param stage {@code tune} or {@code final}
+     * @param index position in {@link Matrix#tuneCells()} or {@link Matrix#finalSlots()}
+     */
+    record Task(String stage, int index, Cell cell) {}
 
-    /** Runs one cell to its end (skipping it if it finished before); throws if it fails. */
+    /** Runs one task in this process (skipping it if it finished before); throws if it fails. */
     @FunctionalInterface
-    interface CellTask {
-        CellRunner.Outcome run(CellSpec spec);
+    interface InProcess {
+        void run(Task task);
     }
 
-    /** Runs every cell; a failing cell is recorded and the others still run. */
-    Results run(List<CellSpec> cells, CellTask task, CompareProgress progress);
+    /** Runs every task; a failing one is recorded (label -> reason) and the others still run. */
+    Map<String, String> run(List<Task> tasks, InProcess inProcess, CompareProgress progress);
 }

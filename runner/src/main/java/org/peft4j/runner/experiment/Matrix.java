@@ -6,6 +6,7 @@ import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigList;
 import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigOrigin;
+import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueFactory;
 import com.typesafe.config.ConfigValueType;
@@ -55,7 +56,14 @@ public final class Matrix {
         }
     }
 
+    /**
+     * A final run before its sweep point may be known: a group, the point ({@code null} until the tune stage chose
+     * one) and a seed.
+     */
+    public record FinalSlot(Group group, String point, long seed) {}
+
     private final String source;
+    private final Config user;
     private final Config base;
     private final String experiment;
     private final Path output;
@@ -64,9 +72,10 @@ public final class Matrix {
     private final List<Group> groups;
     private final ExperimentLoader loader;
 
-    private Matrix(String source, Config base, String experiment, Path output, List<Long> seeds, boolean tuneThenFinal,
+    private Matrix(String source, Config user, Config base, String experiment, Path output, List<Long> seeds, boolean tuneThenFinal,
             List<Group> groups, ExperimentLoader loader) {
         this.source = source;
+        this.user = user;
         this.base = base;
         this.experiment = experiment;
         this.output = output;
@@ -147,7 +156,7 @@ public final class Matrix {
             }
         }
         problems.throwIfAny(source);
-        Matrix matrix = new Matrix(source, base, probe.run().experiment(), probe.run().output(), probe.run().seeds(),
+        Matrix matrix = new Matrix(source, user, base, probe.run().experiment(), probe.run().output(), probe.run().seeds(),
                 tuneThenFinal, groups, loader);
         matrix.validateEveryCell(problems);
         problems.throwIfAny(source);
@@ -168,6 +177,49 @@ public final class Matrix {
 
     public List<Group> groups() {
         return groups;
+    }
+
+    /** The file's settings with the overrides applied, as HOCON: loading it again gives this same matrix. */
+    public String render() {
+        return user.root().render(ConfigRenderOptions.defaults().setOriginComments(false).setJson(false));
+    }
+
+    public String source() {
+        return source;
+    }
+
+    /** The experiment's resolved settings (without a method's options), e.g. the executor block. */
+    public Config settings() {
+        return loader.load(base, source, List.of()).config();
+    }
+
+    /**
+     * Every final run in a fixed order (group, then point, then seed): what {@code run-cell <file> final <i>} means.
+     * A group that tunes has one slot per seed whose point the tune stage picks.
+     */
+    public List<FinalSlot> finalSlots() {
+        List<FinalSlot> slots = new ArrayList<>();
+        for (Group g : groups) {
+            List<String> points = tuneThenFinal && g.tunes() ? java.util.Collections.singletonList(null)
+                    : tuneThenFinal ? List.of(g.points().get(0).name()) : g.points().stream().map(Point::name).toList();
+            for (String point : points) {
+                for (long seed : seeds) {
+                    slots.add(new FinalSlot(g, point, seed));
+                }
+            }
+        }
+        return slots;
+    }
+
+    /** The cell of a final slot; a slot whose point the tune stage picks reads (and records) that choice. */
+    public CellSpec resolve(FinalSlot slot) {
+        String point = slot.point();
+        if (point == null) {
+            Selection selection = Selection.choose(this, slot.group());
+            selection.write(Selection.file(this, slot.group()));
+            point = selection.point();
+        }
+        return cell(slot.group(), slot.group().point(point), "final", slot.seed());
     }
 
     /** Whether sweep points are chosen on the tune split before the final runs. */
