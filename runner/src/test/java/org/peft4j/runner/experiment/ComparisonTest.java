@@ -158,4 +158,23 @@ class ComparisonTest {
                 .hasMessageContaining("cmp/mini/lora/default/final/seed-1 holds a run of other settings")
                 .hasMessageContaining("train.lr: 0.001 then, 0.05 now").hasMessageContaining("--force");
     }
+
+    @Test
+    void theLocalExecutorRunsCellsAsParallelChildProcesses() throws Exception {
+        Path f = file("seeds = [1]\ncompare {\n  methods = [linear, { id = lora, rank = 2 }]\n}\n");
+        Matrix matrix = Matrix.load(f, List.of(), methods);
+        Path folder = out.resolve("results/cmp");
+        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+        Comparison.Summary s = comparison().run(matrix, methods, new LocalParallelExecutor(List.of("cpu", "cpu"),
+                ChildCommand.words(null), folder.resolve(Comparison.MATRIX_FILE), folder.resolve("logs"), false), false, false,
+                new PrintStream(buffer, true, StandardCharsets.UTF_8));
+        assertThat(s.failed()).as(buffer.toString(StandardCharsets.UTF_8)).isEmpty();
+        assertThat(s.report().table().methods()).containsExactly("linear", "lora");
+        assertThat(Files.readString(folder.resolve("logs/final-1.log"))).contains("mini/lora/default/final/seed-1")
+                .contains("test accuracy");
+        for (String method : List.of("linear", "lora")) {
+            assertThat(CellStatus.read(folder.resolve("mini/" + method + "/default/final/seed-1")).orElseThrow().process())
+                    .isNotEqualTo(java.lang.management.ManagementFactory.getRuntimeMXBean().getName()); // a child ran it
+        }
+    }
 }
