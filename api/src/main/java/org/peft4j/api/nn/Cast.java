@@ -7,7 +7,8 @@ import ai.djl.ndarray.types.Shape;
 /**
  * Dtype casts that keep the autograd graph. DJL's {@code NDArray.toType} passes no gradient back, so a cast inside
  * a training forward pass runs {@code x.to(like.dtype)} as a TorchScript module ({@code cast.pt}), whose backward
- * casts the gradient back. Arrays outside any graph take the plain {@code toType}.
+ * casts the gradient back. (DJL's {@code hasGradient()} is false for results of ops even when they carry a
+ * gradient function, so there is no telling a graph from a constant here: every cast goes through the module.)
  */
 public final class Cast {
 
@@ -17,9 +18,6 @@ public final class Cast {
     public static NDArray to(NDArray x, DataType type) {
         if (x.getDataType() == type) {
             return x;
-        }
-        if (!x.hasGradient()) {
-            return x.toType(type, false);
         }
         NDArray like = x.getManager().create(new Shape(0), type, x.getDevice());
         return Holder.CAST.call(x, like);
