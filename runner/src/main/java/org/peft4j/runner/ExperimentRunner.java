@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.peft4j.api.AttentionKernel;
 import org.peft4j.api.Backbone;
 import org.peft4j.api.BackboneOptions;
 import org.peft4j.api.DataConfig;
@@ -31,6 +32,7 @@ import org.peft4j.runner.results.RunDirectory;
 import org.peft4j.runner.train.EpochStats;
 import org.peft4j.runner.train.Evaluator;
 import org.peft4j.runner.train.PeftModel;
+import org.peft4j.api.Precision;
 import org.peft4j.runner.train.ProgressObserver;
 import org.peft4j.runner.train.Trainer;
 
@@ -76,10 +78,12 @@ public final class ExperimentRunner {
     public PeftModel assemble(Experiment experiment, MethodRegistry methods, int numClasses, long seed, NDManager manager,
             PrintStream out) {
         Engine.getInstance().setRandomSeed((int) seed);
-        Backbone backbone = buildBackbone(experiment.backbone(), numClasses, manager, out);
+        Settings.Compute compute = experiment.compute();
+        Backbone backbone = buildBackbone(experiment.backbone(), compute.attention(), numClasses, manager, out);
         Tuner tuner = methods.get(experiment.methodId()).create(new MethodContext(experiment.methodSettings(),
                 experiment.source(), seed, experiment.data().name(), numClasses));
-        return PeftModel.assemble(backbone, tuner);
+        return PeftModel.assemble(backbone, tuner).usePrecision(
+                Precision.parse(compute.precision(), manager.getDevice(), "compute.precision in " + experiment.source()));
     }
 
     /** The training and evaluation images of the splits, decoded and preprocessed for the backbone's data config. */
@@ -142,8 +146,10 @@ public final class ExperimentRunner {
         return new RunResult(seed, dir, result.accuracy(), params, history, metrics);
     }
 
-    private Backbone buildBackbone(Settings.Backbone settings, int numClasses, NDManager manager, PrintStream out) {
-        BackboneOptions options = new BackboneOptions(settings.name(), numClasses, settings.imageSize(), settings.dropPath(), 3);
+    private Backbone buildBackbone(Settings.Backbone settings, AttentionKernel attention, int numClasses, NDManager manager,
+            PrintStream out) {
+        BackboneOptions options = new BackboneOptions(settings.name(), numClasses, settings.imageSize(), settings.dropPath(), 3,
+                attention);
         Backbone backbone = backbones.build(options, manager);
         settings.checkpoint().ifPresent(path -> {
             CheckpointLoader.Report report = CheckpointLoader.load(backbone, path, settings.strict());

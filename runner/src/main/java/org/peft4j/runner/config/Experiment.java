@@ -14,6 +14,11 @@ import com.typesafe.config.ConfigRenderOptions;
 public record Experiment(String source, Config config, String methodId, Config methodSettings,
         Settings.Run run, Settings.Backbone backbone, Settings.Data data, Settings.Train train) {
 
+    /** Precision and attention kernel (checked when the experiment was loaded). */
+    public Settings.Compute compute() {
+        return Settings.Compute.from(config.getConfig("compute"), source);
+    }
+
     /** The resolved config as HOCON, for {@code config.conf} in the results. */
     public String render() {
         Config full = config.withoutPath("method").withFallback(
