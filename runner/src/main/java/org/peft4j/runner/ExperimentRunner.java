@@ -34,6 +34,7 @@ import org.peft4j.runner.train.Evaluator;
 import org.peft4j.runner.train.PeftModel;
 import org.peft4j.api.Precision;
 import org.peft4j.runner.train.ProgressObserver;
+import org.peft4j.runner.train.Tf32;
 import org.peft4j.runner.train.Trainer;
 
 /**
@@ -79,11 +80,12 @@ public final class ExperimentRunner {
             PrintStream out) {
         Engine.getInstance().setRandomSeed((int) seed);
         Settings.Compute compute = experiment.compute();
+        Precision precision = Precision.parse(compute.precision(), manager.getDevice(), "compute.precision in " + experiment.source());
+        Tf32.requireFor(precision, manager.getDevice());
         Backbone backbone = buildBackbone(experiment.backbone(), compute.attention(), numClasses, manager, out);
         Tuner tuner = methods.get(experiment.methodId()).create(new MethodContext(experiment.methodSettings(),
                 experiment.source(), seed, experiment.data().name(), numClasses));
-        return PeftModel.assemble(backbone, tuner).usePrecision(
-                Precision.parse(compute.precision(), manager.getDevice(), "compute.precision in " + experiment.source()));
+        return PeftModel.assemble(backbone, tuner).usePrecision(precision);
     }
 
     /** The training and evaluation images of the splits, decoded and preprocessed for the backbone's data config. */

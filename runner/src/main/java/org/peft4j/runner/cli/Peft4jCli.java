@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
 @Command(name = "peft4j", mixinStandardHelpOptions = true, version = "peft4j 0.1.0",
         description = "Visual parameter-efficient fine-tuning on DJL.",
         subcommands = {RunCommand.class, ListMethodsCommand.class, DescribeCommand.class, ListBackbonesCommand.class,
-                ForwardCommand.class, BenchCommand.class, PretrainCommand.class,
+                ForwardCommand.class, BenchCommand.class, PretrainCommand.class, ListDevicesCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Peft4jCli {
 
