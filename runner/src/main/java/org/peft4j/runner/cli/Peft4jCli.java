@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
         subcommands = {RunCommand.class, CompareCommand.class, ReportCommand.class, StatusCommand.class, EvaluateCommand.class,
                 MergeCommand.class, RunCellCommand.class,
                 ListMethodsCommand.class, DescribeCommand.class, ListBackbonesCommand.class,
-                ForwardCommand.class, BenchCommand.class, PretrainCommand.class,
+                ForwardCommand.class, BenchCommand.class, PretrainCommand.class, ListDevicesCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Peft4jCli {
 

@@ -24,6 +24,11 @@ public record Experiment(String source, Config config, String methodId, Config m
         return new Experiment(source, c, methodId, methodSettings, r, backbone, data, train);
     }
 
+    /** Precision and attention kernel (checked when the experiment was loaded). */
+    public Settings.Compute compute() {
+        return Settings.Compute.from(config.getConfig("compute"), source);
+    }
+
     /** The resolved config as HOCON, for {@code config.conf} in the results. */
     public String render() {
         // a run's config: its method resolved, without the comparison block (which only `compare` reads)

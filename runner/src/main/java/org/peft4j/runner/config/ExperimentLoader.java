@@ -95,6 +95,7 @@ public final class ExperimentLoader {
             throw new PeftException("invalid settings in " + source + ": " + e.getMessage());
         }
         try {
+            Settings.Compute.from(resolved.getConfig("compute"), source); // checked now, read by Experiment.compute()
             return new Experiment(source, resolved, methodId, methodSettings,
                     Settings.Run.from(resolved, source),
                     Settings.Backbone.from(resolved.getConfig("backbone"), source),

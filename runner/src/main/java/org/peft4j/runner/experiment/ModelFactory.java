@@ -5,10 +5,12 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import com.google.inject.Inject;
 import java.io.PrintStream;
+import org.peft4j.api.AttentionKernel;
 import org.peft4j.api.Backbone;
 import org.peft4j.api.BackboneOptions;
 import org.peft4j.api.MethodContext;
 import org.peft4j.api.PeftException;
+import org.peft4j.api.Precision;
 import org.peft4j.api.Tuner;
 import org.peft4j.backbone.BackboneRegistry;
 import org.peft4j.backbone.CheckpointLoader;
@@ -16,6 +18,7 @@ import org.peft4j.runner.config.Experiment;
 import org.peft4j.runner.config.Settings;
 import org.peft4j.runner.registry.MethodRegistry;
 import org.peft4j.runner.train.PeftModel;
+import org.peft4j.runner.train.Tf32;
 
 /** Builds an experiment's model: the backbone with its checkpoint loaded and the method attached. */
 public final class ModelFactory {
@@ -34,14 +37,19 @@ public final class ModelFactory {
     public PeftModel assemble(Experiment experiment, MethodRegistry methods, int numClasses, long seed, NDManager manager,
             PrintStream out) {
         Engine.getInstance().setRandomSeed((int) seed);
-        Backbone backbone = backbone(experiment.backbone(), numClasses, manager, out);
+        Settings.Compute compute = experiment.compute();
+        Precision precision = Precision.parse(compute.precision(), manager.getDevice(), "compute.precision in " + experiment.source());
+        Tf32.requireFor(precision, manager.getDevice());
+        Backbone backbone = backbone(experiment.backbone(), compute.attention(), numClasses, manager, out);
         Tuner tuner = methods.get(experiment.methodId()).create(new MethodContext(experiment.methodSettings(),
                 experiment.source(), seed, experiment.data().name(), numClasses));
-        return PeftModel.assemble(backbone, tuner);
+        return PeftModel.assemble(backbone, tuner).usePrecision(precision);
     }
 
-    private Backbone backbone(Settings.Backbone settings, int numClasses, NDManager manager, PrintStream out) {
-        BackboneOptions options = new BackboneOptions(settings.name(), numClasses, settings.imageSize(), settings.dropPath(), 3);
+    private Backbone backbone(Settings.Backbone settings, AttentionKernel attention, int numClasses, NDManager manager,
+            PrintStream out) {
+        BackboneOptions options = new BackboneOptions(settings.name(), numClasses, settings.imageSize(), settings.dropPath(), 3,
+                attention);
         Backbone backbone = backbones.build(options, manager);
         settings.checkpoint().ifPresent(path -> {
             CheckpointLoader.Report report = CheckpointLoader.load(backbone, path, settings.strict());

@@ -3,6 +3,7 @@ package org.peft4j.runner.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
@@ -17,7 +18,9 @@ import java.util.Set;
 import org.peft4j.api.Intermediates;
 import org.peft4j.api.Backbone;
 import org.peft4j.api.TrainingHooks;
+import org.peft4j.api.Precision;
 import org.peft4j.api.Tuner;
+import org.peft4j.api.nn.Cast;
 import org.peft4j.api.site.Adapter;
 import org.peft4j.api.site.AdapterSite;
 
@@ -33,6 +36,7 @@ public final class PeftModel {
     private final ParameterStore store;
     /** Backbone parameters that were trainable at some point of this run (full, BitFit, a stage that unfroze them). */
     private final Set<String> trainedBackbone = new LinkedHashSet<>();
+    private Precision precision = Precision.FP32;
 
     private PeftModel(Backbone backbone, Tuner tuner) {
         this.backbone = backbone;
@@ -62,8 +66,29 @@ public final class PeftModel {
         return hooks;
     }
 
+    /**
+     * Trains and evaluates in {@code precision} from now on: under fp16 the frozen weights are converted to fp16
+     * once, here (call it after the method has attached).
+     */
+    public PeftModel usePrecision(Precision precision) {
+        this.precision = precision;
+        precision.convertFrozen(backbone.block());
+        return this;
+    }
+
+    public Precision precision() {
+        return precision;
+    }
+
+    /** Logits in fp32 (whatever the precision; the cast keeps their gradient) for float images of any type. */
     public NDArray logits(NDArray images, boolean training) {
-        return backbone.block().forward(store, new NDList(images), training).singletonOrThrow();
+        NDArray logits = backbone.block().forward(store, new NDList(input(images)), training).singletonOrThrow();
+        return Cast.to(logits, DataType.FLOAT32);
+    }
+
+    /** Images in the compute type; they need no gradient, so a plain cast does. */
+    private NDArray input(NDArray images) {
+        return images.toType(precision.computeType(), false);
     }
 
     /** The training-mode forward pass handed to {@link TrainingHooks#loss}. */
@@ -76,7 +101,7 @@ public final class PeftModel {
 
             @Override
             public Intermediates withBlocks(NDArray images, Set<Integer> depths) {
-                return backbone.forwardIntermediates(store, images, true, depths);
+                return backbone.forwardIntermediates(store, input(images), true, depths);
             }
         };
     }
