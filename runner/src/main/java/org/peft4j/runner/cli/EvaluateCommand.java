@@ -6,8 +6,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.peft4j.api.PeftException;
@@ -23,7 +21,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code peft4j evaluate <run folder>}: reload an adapter file onto its backbone and method, and score it on a split. */
@@ -35,20 +32,13 @@ public final class EvaluateCommand implements Callable<Integer> {
     @Mixin CommonOptions common;
     @Spec CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "RUN", description = "A run folder (results/.../seed-<n>) or an experiment file.")
-    Path run;
-
-    @Option(names = "--adapter", paramLabel = "FILE", description = "Adapter file (default: the run folder's adapter.safetensors).")
-    Path adapter;
+    @Mixin TrainedRunOptions trained;
 
     @Option(names = "--split", paramLabel = "SPLIT", description = "test or val (default: the split the run was scored on).")
     String split;
 
     @Option(names = "--predictions", paramLabel = "FILE", description = "Write image,label,predicted,confidence as CSV.")
     Path predictions;
-
-    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override a setting of the run (e.g. data.root=...).")
-    List<String> overrides = new ArrayList<>();
 
     private final MethodRegistries registries;
     private final ModelFactory models;
@@ -64,18 +54,18 @@ public final class EvaluateCommand implements Callable<Integer> {
         MethodRegistry methods = registries.forPlugins(common.pluginsDir());
         PrintStream out = Output.of(spec);
         try (NDManager manager = NDManager.newBaseManager()) {
-            TrainedRun trained = TrainedRun.open(run, adapter, overrides, split, methods, models, manager, out);
-            SplitList evalList = trained.lists()[1];
-            var images = TaskData.images(trained.lists(), trained.experiment().data(),
-                    trained.model().backbone().dataConfig())[1];
+            TrainedRun run = trained.open(split, methods, models, manager, out);
+            SplitList evalList = run.lists()[1];
+            var images = TaskData.images(run.lists(), run.experiment().data(),
+                    run.model().backbone().dataConfig())[1];
             StringBuilder csv = new StringBuilder("image,label,predicted,confidence\n");
-            Evaluator.Result result = Evaluator.evaluate(trained.model(), images, trained.experiment().data().evalBatchSize(),
+            Evaluator.Result result = Evaluator.evaluate(run.model(), images, run.experiment().data().evalBatchSize(),
                     predictions == null ? null : (i, label, predicted, confidence) -> csv.append(
                             quote(evalList.samples().get(i).image().toString())).append(',').append(label).append(',')
                             .append(predicted).append(',').append(String.format(Locale.ROOT, "%.6f", confidence)).append('\n'));
             out.printf(Locale.ROOT, "%s accuracy: %.2f%% (%d images, %s on %s, adapter of %s seed %d)%n", result.split(),
-                    100 * result.accuracy(), result.images(), trained.header().method(), trained.header().backbone(),
-                    trained.header().dataset(), trained.header().seed());
+                    100 * result.accuracy(), result.images(), run.header().method(), run.header().backbone(),
+                    run.header().dataset(), run.header().seed());
             if (predictions != null) {
                 AtomicFiles.writeString(predictions, csv.toString());
                 out.println("predictions: " + predictions);
