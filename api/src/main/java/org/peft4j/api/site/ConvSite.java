@@ -42,6 +42,12 @@ public final class ConvSite extends SiteBlock {
         public Shape weightShape() {
             return new Shape(out, in / groups, kernel, kernel);
         }
+
+        /** {@code conv2d(x, w, b)} with this stride, padding and groups ({@code b} may be null). */
+        public NDArray convolve(NDArray x, NDArray w, NDArray b) {
+            return Conv2d.conv2d(x, w, b, new Shape(stride, stride), new Shape(padding, padding), new Shape(1, 1), groups)
+                    .singletonOrThrow();
+        }
     }
 
     private final Geometry geometry;
@@ -60,17 +66,10 @@ public final class ConvSite extends SiteBlock {
         return geometry;
     }
 
-    /** {@code conv2d(x, w, b)} with this site's stride, padding and groups (b may be null). */
-    public NDArray convolve(NDArray x, NDArray w, NDArray b) {
-        Shape two = new Shape(geometry.stride(), geometry.stride());
-        return Conv2d.conv2d(x, w, b, two, new Shape(geometry.padding(), geometry.padding()), new Shape(1, 1),
-                geometry.groups()).singletonOrThrow();
-    }
-
     @Override
     protected NDList forwardInternal(ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray x = inputs.singletonOrThrow();
-        NDArray y = convolve(x, value(store, weight, x, training), value(store, bias, x, training));
+        NDArray y = geometry.convolve(x, value(store, weight, x, training), value(store, bias, x, training));
         return new NDList(runAdapters(store, x, y, training));
     }
 
