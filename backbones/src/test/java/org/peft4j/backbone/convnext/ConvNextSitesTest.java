@@ -23,6 +23,7 @@ import org.peft4j.api.site.AdapterBlock;
 import org.peft4j.api.site.AdapterSite;
 import org.peft4j.api.site.SiteKind;
 import org.peft4j.api.site.SiteSelector;
+import org.peft4j.api.testing.Capture;
 import org.peft4j.backbone.BackboneRegistry;
 import org.peft4j.backbone.CheckpointLoader;
 import org.peft4j.backbone.Golden;
@@ -125,7 +126,7 @@ class ConvNextSitesTest {
             Backbone model = REGISTRY.build(BackboneOptions.of(MICRO, 10), m);
             CheckpointLoader.load(model, Golden.fixture(MICRO + ".safetensors"), true);
             Function<String, Capture> attach = id -> {
-                Capture c = new Capture("capture");
+                Capture c = new Capture();
                 c.initialize(model.manager(), DataType.FLOAT32);
                 model.site(id).orElseThrow().attach(c);
                 return c;
@@ -145,29 +146,29 @@ class ConvNextSitesTest {
             // capturing adapters change nothing
             assertThat(Golden.relativeError(logits, Golden.expected(MICRO + ".logits.npy", m))).isLessThanOrEqualTo(1e-4);
             // stage 1 of a 32 px input: 4x4 maps of 24 channels, channels last
-            assertThat(mlp.input.getShape()).isEqualTo(new Shape(2, 4, 4, 24));
-            assertThat(mlp.input.sub(norm.output).abs().max().getFloat()).isEqualTo(0f);
-            assertThat(mlp.output.sub(fc2.output).abs().max().getFloat()).isEqualTo(0f);
+            assertThat(mlp.input().getShape()).isEqualTo(new Shape(2, 4, 4, 24));
+            assertThat(mlp.input().sub(norm.output()).abs().max().getFloat()).isEqualTo(0f);
+            assertThat(mlp.output().sub(fc2.output()).abs().max().getFloat()).isEqualTo(0f);
             // the normed tensor: per-pixel LayerNorm over channels, then the loaded affine weight
-            assertThat(norm.input.getShape()).isEqualTo(new Shape(2, 4, 4, 24));
-            assertThat(stem.input.getShape()).isEqualTo(new Shape(2, 8, 8, 16));
-            assertThat(down.input.getShape()).isEqualTo(new Shape(2, 8, 8, 16));
-            assertThat(head.input.getShape()).isEqualTo(new Shape(2, 48));
+            assertThat(norm.input().getShape()).isEqualTo(new Shape(2, 4, 4, 24));
+            assertThat(stem.input().getShape()).isEqualTo(new Shape(2, 8, 8, 16));
+            assertThat(down.input().getShape()).isEqualTo(new Shape(2, 8, 8, 16));
+            assertThat(head.input().getShape()).isEqualTo(new Shape(2, 48));
             // CONV sites see NCHW; the residual site sees the FFN's input and gamma * mlp (no drop path at eval)
-            assertThat(stemConv.input.getShape()).isEqualTo(new Shape(2, 3, 32, 32));
-            assertThat(stemConv.output.getShape()).isEqualTo(new Shape(2, 16, 8, 8));
-            assertThat(dw.input.getShape()).isEqualTo(new Shape(2, 24, 4, 4));
-            assertThat(dw.output.getShape()).isEqualTo(new Shape(2, 24, 4, 4));
-            assertThat(residual.input.sub(mlp.input).abs().max().getFloat()).isEqualTo(0f);
+            assertThat(stemConv.input().getShape()).isEqualTo(new Shape(2, 3, 32, 32));
+            assertThat(stemConv.output().getShape()).isEqualTo(new Shape(2, 16, 8, 8));
+            assertThat(dw.input().getShape()).isEqualTo(new Shape(2, 24, 4, 4));
+            assertThat(dw.output().getShape()).isEqualTo(new Shape(2, 24, 4, 4));
+            assertThat(residual.input().sub(mlp.input()).abs().max().getFloat()).isEqualTo(0f);
             NDArray gamma = model.parameters().get("stages.1.blocks.0.gamma").getArray();
-            assertThat(residual.output.sub(mlp.output.mul(gamma)).abs().max().getFloat()).isEqualTo(0f);
+            assertThat(residual.output().sub(mlp.output().mul(gamma)).abs().max().getFloat()).isEqualTo(0f);
             // norm_pre sees the last feature map channels-last, before pooling
-            assertThat(pre.input.getShape()).isEqualTo(new Shape(2, 1, 1, 48));
-            assertThat(pre.input.reshape(2, 48).sub(head.input).abs().max().getFloat()).isLessThan(1e-6f);
+            assertThat(pre.input().getShape()).isEqualTo(new Shape(2, 1, 1, 48));
+            assertThat(pre.input().reshape(2, 48).sub(head.input()).abs().max().getFloat()).isLessThan(1e-6f);
             // stem.1 normalises each pixel over its 16 channels (checked with its weight and bias undone)
             NDArray w = model.parameters().get("stem.1.weight").getArray();
             NDArray b = model.parameters().get("stem.1.bias").getArray();
-            NDArray unit = stem.output.sub(b).div(w);
+            NDArray unit = stem.output().sub(b).div(w);
             assertThat(unit.mean(new int[] {3}).abs().max().getFloat()).isLessThan(1e-4f);
             assertThat(unit.square().mean(new int[] {3}).sub(1f).abs().max().getFloat()).isLessThan(1e-3f);
         }
@@ -193,23 +194,6 @@ class ConvNextSitesTest {
         assertThat(site.kind()).as(site.id()).isEqualTo(kind);
         assertThat(site.inFeatures()).as(site.id()).isEqualTo(in);
         assertThat(site.outFeatures()).as(site.id()).isEqualTo(out);
-    }
-
-    /** Records what the site gives its adapters; returns the output unchanged. */
-    private static final class Capture extends AdapterBlock {
-        NDArray input;
-        NDArray output;
-
-        Capture(String name) {
-            super(name);
-        }
-
-        @Override
-        protected NDArray adapt(ParameterStore store, NDArray input, NDArray output, boolean training) {
-            this.input = input;
-            this.output = output;
-            return output;
-        }
     }
 
     /** Adds a constant to the site's output. */

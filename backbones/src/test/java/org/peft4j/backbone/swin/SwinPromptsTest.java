@@ -1,12 +1,12 @@
 package org.peft4j.backbone.swin;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.peft4j.backbone.Sites.attach;
+import static org.peft4j.backbone.Sites.logits;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
@@ -18,6 +18,7 @@ import org.peft4j.api.BackboneOptions;
 import org.peft4j.api.nn.Initializers;
 import org.peft4j.api.nn.Ops;
 import org.peft4j.api.site.AdapterBlock;
+import org.peft4j.api.testing.Capture;
 import org.peft4j.backbone.BackboneRegistry;
 import org.peft4j.backbone.CheckpointLoader;
 import org.peft4j.backbone.Golden;
@@ -41,15 +42,7 @@ class SwinPromptsTest {
         return model;
     }
 
-    private static <A extends AdapterBlock> A attach(Backbone model, String site, A adapter) {
-        adapter.initialize(model.manager(), DataType.FLOAT32);
-        model.site(site).orElseThrow().attach(adapter);
-        return adapter;
-    }
 
-    private static NDArray logits(Backbone model, NDArray x, boolean training) {
-        return model.block().forward(new ParameterStore(x.getManager(), false), new NDList(x), training).singletonOrThrow();
-    }
 
     @Test
     void eachWindowAttendsToItsSamplesPromptsAndThePromptsAverageOverTheWindows() {
@@ -58,7 +51,7 @@ class SwinPromptsTest {
             Capture norm1 = attach(model, "layers.0.blocks.0.norm1", new Capture());
             Capture attn = attach(model, "layers.0.blocks.0.attn", new Capture());
             logits(model, m.randomNormal(new Shape(2, 3, 32, 32)), false);
-            NDArray normed = norm1.output; // [B, P + 64, 16]: the 8x8 map row-major after the prompts
+            NDArray normed = norm1.output(); // [B, P + 64, 16]: the 8x8 map row-major after the prompts
             assertThat(normed.getShape()).isEqualTo(new Shape(2, P + 64, 16));
 
             // the reference: plain attention over [prompts, window tokens] for each of the 4 windows (no shift here),
@@ -78,8 +71,8 @@ class SwinPromptsTest {
                 }
             }
             NDArray expected = expectedPrompts.concat(expectedMap.reshape(2, 64, 16), 1);
-            assertThat(attn.output.getShape()).isEqualTo(new Shape(2, P + 64, 16));
-            assertThat(attn.output.sub(expected).abs().max().getFloat()).isLessThan(1e-5f);
+            assertThat(attn.output().getShape()).isEqualTo(new Shape(2, P + 64, 16));
+            assertThat(attn.output().sub(expected).abs().max().getFloat()).isLessThan(1e-5f);
         }
     }
 
@@ -117,8 +110,8 @@ class SwinPromptsTest {
             Capture stage2 = attach(model, "layers.2.blocks.1", new Capture());
             NDArray x = m.randomNormal(new Shape(2, 3, 32, 32));
             NDArray both = logits(model, x, false);
-            assertThat(stage1.input.getShape()).isEqualTo(new Shape(2, P + 16, 32)); // merged: 4 x 4 map, twice as wide
-            assertThat(stage2.input.getShape()).isEqualTo(new Shape(2, P + 4, 64));
+            assertThat(stage1.input().getShape()).isEqualTo(new Shape(2, P + 16, 32)); // merged: 4 x 4 map, twice as wide
+            assertThat(stage2.input().getShape()).isEqualTo(new Shape(2, P + 4, 64));
             // VPT's code hands windows prompts of other samples of the batch; here a sample's logits do not depend on it
             for (int i = 0; i < 2; i++) {
                 NDArray alone = logits(model, x.get(i + ":" + (i + 1)), false);
@@ -152,11 +145,11 @@ class SwinPromptsTest {
             Capture norm = attach(model, "norm", new Capture());
             NDArray x = m.randomNormal(new Shape(2, 3, 32, 32));
             NDArray features = model.features(new ParameterStore(m, false), x, false);
-            assertThat(norm.output.getShape()).isEqualTo(new Shape(2, P + 4, 64));
-            assertThat(features.sub(norm.output.get(":, " + P + ":, :").mean(new int[] {1})).abs().max().getFloat()).isLessThan(1e-6f);
+            assertThat(norm.output().getShape()).isEqualTo(new Shape(2, P + 4, 64));
+            assertThat(features.sub(norm.output().get(":, " + P + ":, :").mean(new int[] {1})).abs().max().getFloat()).isLessThan(1e-6f);
             model.setPromptsPooled(true);
             features = model.features(new ParameterStore(m, false), x, false);
-            assertThat(features.sub(norm.output.mean(new int[] {1})).abs().max().getFloat()).isLessThan(1e-6f);
+            assertThat(features.sub(norm.output().mean(new int[] {1})).abs().max().getFloat()).isLessThan(1e-6f);
         }
     }
 
@@ -178,23 +171,6 @@ class SwinPromptsTest {
             NDArray batch = Ops.expandLike(value(store, prompts, output, training), output,
                     new Shape(output.getShape().get(0), count, dim));
             return batch.concat(output, 1);
-        }
-    }
-
-    /** Records what a site gives its adapters; returns the output unchanged. */
-    static final class Capture extends AdapterBlock {
-        NDArray input;
-        NDArray output;
-
-        Capture() {
-            super("capture");
-        }
-
-        @Override
-        protected NDArray adapt(ParameterStore store, NDArray input, NDArray output, boolean training) {
-            this.input = input;
-            this.output = output;
-            return output;
         }
     }
 }

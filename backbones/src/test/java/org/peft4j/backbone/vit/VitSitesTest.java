@@ -1,11 +1,11 @@
 package org.peft4j.backbone.vit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.peft4j.backbone.Sites.attach;
+import static org.peft4j.backbone.Sites.logits;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import java.util.List;
@@ -15,6 +15,7 @@ import org.peft4j.api.BackboneOptions;
 import org.peft4j.api.site.AdapterBlock;
 import org.peft4j.api.site.AdapterSite;
 import org.peft4j.api.site.SiteKind;
+import org.peft4j.api.testing.Capture;
 import org.peft4j.backbone.BackboneRegistry;
 import org.peft4j.backbone.CheckpointLoader;
 import org.peft4j.backbone.Golden;
@@ -31,15 +32,7 @@ class VitSitesTest {
         return model;
     }
 
-    private static <A extends AdapterBlock> A attach(Backbone model, String site, A adapter) {
-        adapter.initialize(model.manager(), DataType.FLOAT32);
-        model.site(site).orElseThrow().attach(adapter);
-        return adapter;
-    }
 
-    private static NDArray logits(Backbone model, NDArray x, boolean training) {
-        return model.block().forward(new ParameterStore(x.getManager(), false), new NDList(x), training).singletonOrThrow();
-    }
 
     @Test
     void everyBlockOffersItsBranchesTheirResidualsAndTheMlpOnItsNormedInput() {
@@ -68,12 +61,12 @@ class VitSitesTest {
             logits(model, x, false);
             // the residual site reads the stream and gives ls2 * mlp(norm2(x)) (no drop path at eval)
             NDArray gamma = model.parameters().get("blocks.1.ls2.gamma").getArray();
-            assertThat(residual.input.contentEquals(branch.input)).isTrue();
-            assertThat(residual.output.sub(branch.output.mul(gamma)).abs().max().getFloat()).isZero();
+            assertThat(residual.input().contentEquals(branch.input())).isTrue();
+            assertThat(residual.output().sub(branch.output().mul(gamma)).abs().max().getFloat()).isZero();
             // the MLP site reads norm2's output and gives the branch output
-            assertThat(inner.input.contentEquals(norm2.output)).isTrue();
-            assertThat(inner.output.contentEquals(branch.output)).isTrue();
-            assertThat(pool.input.getShape()).isEqualTo(new Shape(2, 1 + 64, 64));
+            assertThat(inner.input().contentEquals(norm2.output())).isTrue();
+            assertThat(inner.output().contentEquals(branch.output())).isTrue();
+            assertThat(pool.input().getShape()).isEqualTo(new Shape(2, 1 + 64, 64));
         }
     }
 
@@ -85,10 +78,10 @@ class VitSitesTest {
             NDArray x = m.randomNormal(new Shape(4, 3, 32, 32));
             NDArray eval = logits(model, x, false);
             assertThat(logits(model, x, true).contentEquals(eval)).as("drop path acts in training").isFalse();
-            assertThat(probe.training).isTrue();
+            assertThat(probe.training()).isTrue();
             model.setFrozenBackboneEval(true);
             assertThat(logits(model, x, true).contentEquals(eval)).as("frozen backbone in eval mode").isTrue();
-            assertThat(probe.training).as("adapters still get training = true").isTrue();
+            assertThat(probe.training()).as("adapters still get training = true").isTrue();
             model.setFrozenBackboneEval(false);
             assertThat(logits(model, x, true).contentEquals(eval)).isFalse();
         }
@@ -103,31 +96,12 @@ class VitSitesTest {
             attach(model, "blocks.0", new InsertTokens(3));
             NDArray x = m.randomNormal(new Shape(2, 3, 32, 32));
             logits(model, x, false);
-            NDArray tokens = pool.output; // [cls, 3 prompts, 64 patches]
+            NDArray tokens = pool.output(); // [cls, 3 prompts, 64 patches]
             assertThat(tokens.getShape()).isEqualTo(new Shape(2, 1 + 3 + 64, 64));
-            assertThat(fcNorm.input.sub(tokens.get(":, 4:, :").mean(new int[] {1})).abs().max().getFloat()).isLessThan(1e-6f);
+            assertThat(fcNorm.input().sub(tokens.get(":, 4:, :").mean(new int[] {1})).abs().max().getFloat()).isLessThan(1e-6f);
             model.setPromptsPooled(true);
             logits(model, x, false);
-            assertThat(fcNorm.input.sub(tokens.get(":, 1:, :").mean(new int[] {1})).abs().max().getFloat()).isLessThan(1e-6f);
-        }
-    }
-
-    /** Records what a site gives its adapters and the training flag; returns the output unchanged. */
-    static final class Capture extends AdapterBlock {
-        NDArray input;
-        NDArray output;
-        boolean training;
-
-        Capture() {
-            super("capture");
-        }
-
-        @Override
-        protected NDArray adapt(ParameterStore store, NDArray input, NDArray output, boolean training) {
-            this.input = input;
-            this.output = output;
-            this.training = training;
-            return output;
+            assertThat(fcNorm.input().sub(tokens.get(":, 1:, :").mean(new int[] {1})).abs().max().getFloat()).isLessThan(1e-6f);
         }
     }
 

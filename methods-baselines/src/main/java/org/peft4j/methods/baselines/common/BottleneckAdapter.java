@@ -9,8 +9,8 @@ import ai.djl.nn.norm.LayerNorm;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
 import java.util.Locale;
-import org.peft4j.api.nn.Ops;
 import org.peft4j.api.nn.Initializers;
+import org.peft4j.api.nn.Ops;
 import org.peft4j.api.site.AdapterBlock;
 
 /**

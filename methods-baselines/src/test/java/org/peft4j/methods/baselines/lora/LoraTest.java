@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import java.util.List;
 import java.util.Map;
@@ -11,16 +12,15 @@ import org.junit.jupiter.api.Test;
 import org.peft4j.api.PeftException;
 import org.peft4j.api.analysis.RankOneFactors;
 import org.peft4j.api.analysis.RankOneSimilarity;
-import ai.djl.ndarray.types.Shape;
 import org.peft4j.api.nn.Initializers;
 import org.peft4j.api.site.AdapterSite;
 import org.peft4j.api.site.ConvSite;
 import org.peft4j.api.site.LinearSite;
 import org.peft4j.api.testing.RowDropout;
-import org.peft4j.methods.baselines.testing.Fixtures;
 import org.peft4j.api.testing.SiteHarness;
 import org.peft4j.api.testing.TestContexts;
 import org.peft4j.api.testing.TinyModel;
+import org.peft4j.methods.baselines.testing.Fixtures;
 
 class LoraTest {
 

@@ -5,11 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.peft4j.methods.baselines.testing.Fixtures.maxDiff;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.peft4j.api.PeftException;
-import ai.djl.ndarray.types.Shape;
-import java.util.List;
 import org.peft4j.api.nn.Initializers;
 import org.peft4j.api.site.AdapterSite;
 import org.peft4j.api.site.ConvSite;

@@ -1,30 +1,30 @@
 package org.peft4j.methods.baselines.testing;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
+import ai.djl.util.PairList;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.peft4j.api.AdaptableModel;
+import org.peft4j.api.nn.Initializers;
+import org.peft4j.api.nn.ModuleBlock;
 import org.peft4j.api.site.Adapter;
 import org.peft4j.api.site.AdapterBlock;
 import org.peft4j.api.site.AdapterSite;
-import org.peft4j.api.site.SiteBlock;
 import org.peft4j.api.site.BranchSite;
 import org.peft4j.api.site.LinearSite;
 import org.peft4j.api.site.ResidualSite;
+import org.peft4j.api.site.SiteBlock;
 import org.peft4j.api.site.SiteKind;
-import org.peft4j.api.nn.Initializers;
-import org.peft4j.api.nn.ModuleBlock;
 import org.peft4j.api.testing.SiteHarness;
-import ai.djl.ndarray.NDList;
-import ai.djl.util.PairList;
 
 /** Small helpers the baseline tests share. */
 public final class Fixtures {
