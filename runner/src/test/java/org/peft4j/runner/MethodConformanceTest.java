@@ -37,6 +37,7 @@ import org.peft4j.api.site.AdapterSite;
 import org.peft4j.backbone.BackboneRegistry;
 import org.peft4j.runner.cli.Peft4jCli;
 import org.peft4j.runner.config.Experiment;
+import org.peft4j.runner.experiment.ModelFactory;
 import org.peft4j.runner.registry.MethodRegistry;
 import org.peft4j.runner.results.AdapterFile;
 import org.peft4j.runner.train.AdamW;
@@ -232,7 +233,7 @@ class MethodConformanceTest {
 
         Experiment e = TestData.experiment(methods, data, out, "method { id = " + id + " }\nbackbone.name = " + VIT_B);
         try (NDManager manager = NDManager.newBaseManager()) {
-            PeftModel model = new ExperimentRunner(BackboneRegistry.load()).assemble(e, methods, 10, 1, manager,
+            PeftModel model = new ModelFactory(BackboneRegistry.load()).assemble(e, methods, 10, 1, manager,
                     new PrintStream(new ByteArrayOutputStream()));
             assertThat(described).as(id).isEqualTo(model.trainableBackboneParameters());
         }
