@@ -7,12 +7,16 @@ import static org.peft4j.backbone.Sites.logits;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.peft4j.api.AttentionKernel;
 import org.peft4j.api.Backbone;
 import org.peft4j.api.BackboneOptions;
 import org.peft4j.api.nn.Initializers;
@@ -44,41 +48,49 @@ class SwinPromptsTest {
 
 
 
-    @Test
-    void eachWindowAttendsToItsSamplesPromptsAndThePromptsAverageOverTheWindows() {
+    @ParameterizedTest(name = "block {0}")
+    @ValueSource(ints = {0, 1})
+    void eachWindowAttendsToItsSamplesPromptsAndThePromptsAverageOverTheWindows(int block) {
+        // block 0: four 4x4 windows of the 8x8 map; block 1: the same after a cyclic shift by 2, with timm's mask
         try (NDManager m = NDManager.newBaseManager()) {
             Backbone model = prompted(m);
-            Capture norm1 = attach(model, "layers.0.blocks.0.norm1", new Capture());
-            Capture attn = attach(model, "layers.0.blocks.0.attn", new Capture());
+            String prefix = "layers.0.blocks." + block;
+            Capture norm1 = attach(model, prefix + ".norm1", new Capture());
+            Capture attn = attach(model, prefix + ".attn", new Capture());
             logits(model, m.randomNormal(new Shape(2, 3, 32, 32)), false);
             NDArray normed = norm1.output(); // [B, P + 64, 16]: the 8x8 map row-major after the prompts
             assertThat(normed.getShape()).isEqualTo(new Shape(2, P + 64, 16));
 
-            // the reference: plain attention over [prompts, window tokens] for each of the 4 windows (no shift here),
-            // relative position bias on token pairs only; prompt outputs averaged over the windows
-            Map<String, Parameter> p = model.parameters();
+            // the reference: plain attention over [prompts, window tokens] for each window, relative position bias
+            // and shift mask on token pairs only; prompt outputs averaged over the windows
+            int shift = block == 1 ? 2 : 0;
+            float[] mask = shift > 0 ? WindowGeometry.of(8, 4, true).mask(8, 8) : null;
+            NDArray map = ChannelsLast.roll(ChannelsLast.roll(normed.get(":, " + P + ":, :").reshape(2, 8, 8, 16), -shift, 1), -shift, 2);
             NDArray expectedPrompts = null;
             NDArray expectedMap = m.zeros(new Shape(2, 8, 8, 16));
-            for (int wr = 0; wr < 2; wr++) {
-                for (int wc = 0; wc < 2; wc++) {
-                    NDArray window = normed.get(":, " + P + ":, :").reshape(2, 8, 8, 16)
-                            .get(":, " + 4 * wr + ":" + (4 * wr + 4) + ", " + 4 * wc + ":" + (4 * wc + 4) + ", :").reshape(2, 16, 16);
-                    NDArray out = attention(normed.get(":, :" + P + ", :").concat(window, 1), p, 2, 4);
-                    NDArray prompts = out.get(":, :" + P + ", :").div(4f);
-                    expectedPrompts = expectedPrompts == null ? prompts : expectedPrompts.add(prompts);
-                    expectedMap.set(new ai.djl.ndarray.index.NDIndex(":, {}:{}, {}:{}, :", 4 * wr, 4 * wr + 4, 4 * wc, 4 * wc + 4),
-                            out.get(":, " + P + ":, :").reshape(2, 4, 4, 16));
-                }
+            for (int win = 0; win < 4; win++) {
+                int r = 4 * (win / 2);
+                int c = 4 * (win % 2);
+                NDArray window = map.get(":, " + r + ":" + (r + 4) + ", " + c + ":" + (c + 4) + ", :").reshape(2, 16, 16);
+                NDArray out = attention(normed.get(":, :" + P + ", :").concat(window, 1), model.parameters(), prefix, mask, win);
+                NDArray prompts = out.get(":, :" + P + ", :").div(4f);
+                expectedPrompts = expectedPrompts == null ? prompts : expectedPrompts.add(prompts);
+                expectedMap.set(new NDIndex(":, {}:{}, {}:{}, :", r, r + 4, c, c + 4), out.get(":, " + P + ":, :").reshape(2, 4, 4, 16));
             }
+            expectedMap = ChannelsLast.roll(ChannelsLast.roll(expectedMap, shift, 1), shift, 2);
             NDArray expected = expectedPrompts.concat(expectedMap.reshape(2, 64, 16), 1);
             assertThat(attn.output().getShape()).isEqualTo(new Shape(2, P + 64, 16));
             assertThat(attn.output().sub(expected).abs().max().getFloat()).isLessThan(1e-5f);
         }
     }
 
-    /** timm's window attention over one window's tokens {@code [B, N, C]} whose first {@code P} are prompts. */
-    private static NDArray attention(NDArray tokens, Map<String, Parameter> p, int heads, int window) {
-        String a = "layers.0.blocks.0.attn.";
+    /**
+     * timm's window attention (2 heads, 4x4 window) over one window's tokens {@code [B, P + 16, C]} whose first P are
+     * prompts: relative position bias and, for window {@code win} of a shifted block, the mask on token pairs only.
+     */
+    private static NDArray attention(NDArray tokens, Map<String, Parameter> p, String block, float[] mask, int win) {
+        String a = block + ".attn.";
+        int heads = 2;
         long b = tokens.getShape().get(0);
         int n = (int) tokens.getShape().get(1);
         int dim = (int) tokens.getShape().get(2);
@@ -87,13 +99,14 @@ class SwinPromptsTest {
                 .reshape(b, n, 3, heads, dh).transpose(2, 0, 3, 1, 4);
         NDArray scores = qkv.get(0).mul((float) Math.pow(dh, -0.5)).matMul(qkv.get(1).transpose(0, 1, 3, 2));
         float[] table = p.get(a + "relative_position_bias_table").getArray().toFloatArray();
-        long[] index = WindowGeometry.relativePositionIndex(window);
-        int area = window * window;
+        long[] index = WindowGeometry.relativePositionIndex(4);
+        int area = 16;
         float[] bias = new float[heads * n * n];
         for (int h = 0; h < heads; h++) {
             for (int i = 0; i < area; i++) {
                 for (int j = 0; j < area; j++) {
-                    bias[(h * n + P + i) * n + P + j] = table[(int) index[i * area + j] * heads + h];
+                    float masked = mask == null ? 0f : mask[(win * area + i) * area + j];
+                    bias[(h * n + P + i) * n + P + j] = table[(int) index[i * area + j] * heads + h] + masked;
                 }
             }
         }
@@ -119,6 +132,17 @@ class SwinPromptsTest {
             }
             model.site("layers.0.blocks.0").orElseThrow().detach(model.site("layers.0.blocks.0").orElseThrow().adapters().get(0));
             assertThat(logits(model, x, false).sub(both).abs().max().getFloat()).isGreaterThan(1e-3f);
+        }
+    }
+
+    @Test
+    void fusedAndUnfusedAttentionAgreeWithPromptsInShiftedWindows() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Backbone model = prompted(m);
+            NDArray x = m.randomNormal(new Shape(2, 3, 32, 32));
+            NDArray fused = logits(model, x, false);
+            ((SwinTransformer) model).useAttention(AttentionKernel.MATH);
+            assertThat(logits(model, x, false).sub(fused).abs().max().getFloat()).isLessThan(1e-5f);
         }
     }
 
