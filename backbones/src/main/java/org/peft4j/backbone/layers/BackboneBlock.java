@@ -13,9 +13,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.peft4j.api.AttentionKernel;
+import org.peft4j.api.Backbone;
 import org.peft4j.api.Intermediates;
 import org.peft4j.api.nn.BlockOutputs;
-import org.peft4j.api.Backbone;
 import org.peft4j.api.nn.ModuleBlock;
 import org.peft4j.api.site.AdapterSite;
 import org.peft4j.api.site.LinearSite;
@@ -33,6 +33,10 @@ public abstract class BackboneBlock extends ModuleBlock implements Backbone {
     protected final List<AdapterSite> sites = new ArrayList<>();
     /** Families call {@link BlockOutputs#record} after every block, by global depth. */
     protected final BlockOutputs blockOutputs = new BlockOutputs();
+    /** The switch every drop path of the model reads (frozen-backbone eval mode). */
+    protected final StochasticDepth stochasticDepth = new StochasticDepth();
+    /** Average-pooled families: whether prompts join the mean ({@link #setPromptsPooled}). */
+    protected boolean promptsPooled;
 
     private final String name;
     private final int numClasses;
@@ -78,6 +82,16 @@ public abstract class BackboneBlock extends ModuleBlock implements Backbone {
     @Override
     public final Intermediates forwardIntermediates(ParameterStore store, NDArray images, boolean training, Set<Integer> depths) {
         return blockOutputs.during(depths, depth, () -> forward(store, new NDList(images), training).singletonOrThrow());
+    }
+
+    @Override
+    public final void setFrozenBackboneEval(boolean eval) {
+        stochasticDepth.setFrozenEval(eval);
+    }
+
+    @Override
+    public final void setPromptsPooled(boolean pooled) {
+        promptsPooled = pooled;
     }
 
     @Override
