@@ -34,6 +34,25 @@ public interface AdaptableModel {
     /** Where adapters' parameters live (the model's device and lifetime): initialise adapters here. */
     NDManager manager();
 
+    /**
+     * Runs the backbone's own stochastic layers (drop path) as at evaluation while the model trains, as VPT's and
+     * NOAH's code put the frozen encoder in eval mode; adapters, prompts and their dropout still see {@code
+     * training = true}. A method calls it from {@link Tuner#attach}. Models without stochastic layers ignore it.
+     */
+    default void setFrozenBackboneEval(boolean eval) {}
+
+    /** Whether the pooled features are a mean over tokens or positions rather than a cls token. */
+    default boolean averagePooled() {
+        return false;
+    }
+
+    /**
+     * For average-pooled models: whether prompt tokens (inserted at TOKENS sites) join the mean, as VPT's code does
+     * for MAE ViTs and Swin; otherwise they are dropped before pooling (the default). Models that pool a cls token
+     * ignore it.
+     */
+    default void setPromptsPooled(boolean pooled) {}
+
     /** The site with this id, if any. */
     default Optional<AdapterSite> site(String id) {
         return sites().stream().filter(s -> s.id().equals(id)).findFirst();

@@ -6,6 +6,7 @@ import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A vision backbone with its classifier: {@link #block()} maps {@code [B, C, H, W]} float32 images to
@@ -19,6 +20,12 @@ public interface Backbone extends AdaptableModel {
 
     /** Pooled pre-logit features {@code [B, D]}. */
     NDArray features(ParameterStore store, NDArray images, boolean training);
+
+    /**
+     * One forward pass returning the logits and the outputs of the blocks at {@code depths} (site depths, 0 ..
+     * {@code depth() - 1}) from that same pass, e.g. for a feature-alignment loss between two passes.
+     */
+    Intermediates forwardIntermediates(ParameterStore store, NDArray images, boolean training, Set<Integer> depths);
 
     /** Width of the pooled features. */
     int numFeatures();

@@ -2,7 +2,8 @@ package org.peft4j.api;
 
 /**
  * Which experts are on, per layer, at each training step and at inference (MLAE's fixed, stochastic and
- * mixed masks; MoSA's one expert per block). Layers are site depths {@code 0 .. depth-1}; every layer has
+ * mixed masks; MoSA's one expert per block). A layer index names a mask group: a block (site depths {@code 0 ..
+ * depth-1}) or, for a method that masks every adapted site on its own (MLAE's default), a site; every layer has
  * {@link #experts()} experts, and a mask is one multiplier per expert.
  *
  * <p>Contract:

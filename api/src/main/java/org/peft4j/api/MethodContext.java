@@ -110,6 +110,15 @@ public record MethodContext(Config settings, String source, long seed, String da
         return (float) value;
     }
 
+    /** A finite number > 0 (an eps, a rate). */
+    public float positiveNumber(String key) {
+        double value = settings.getDouble(key);
+        if (!Double.isFinite(value) || value <= 0) {
+            throw invalid(key, "must be a finite number > 0, got " + value);
+        }
+        return (float) value;
+    }
+
     /** Block indices (each >= 0); empty means every block. */
     public List<Integer> blockIndices(String key) {
         List<Integer> layers = intList(key);

@@ -62,6 +62,14 @@ class CrossBackboneTest {
         "vit_micro_patch4_32|bitfit|",
         "swin_micro_patch4_window4_32|bitfit|",
         "convnext_micro|bitfit|",
+        "swin_micro_patch4_window4_32|vpt|",
+        "swin_micro_patch4_window4_32|vpt|mode = shallow, pool-prompts = false",
+        "vit_micro_avg_ls_patch4_32|vpt|",
+        "convnext_micro|lora|targets = [stem.0, conv_dw, downsample.1, mlp.fc1]",
+        "swin_micro_patch4_window4_32|adaptformer|placement = mlp",
+        "swin_micro_patch4_window4_32|adapter|style = houlsby, placement = after-add, activation = silu",
+        "vit_micro_avg_ls_patch4_32|ssf|",
+        "vit_micro_avg_ls_patch4_32|adaptformer|placement = inside",
     })
     void trainsAndMergesExactly(String backbone, String method, String options) {
         try (NDManager manager = NDManager.newBaseManager()) {
@@ -94,8 +102,10 @@ class CrossBackboneTest {
                     .hasMessageContaining("'attn.qkv:q'")
                     .hasMessageContaining("convnext_micro")
                     .hasMessageContaining("mlp.fc1");
-            assertThatThrownBy(() -> attach("swin_micro_patch4_window4_32", "vpt", "", manager))
+            assertThatThrownBy(() -> attach("convnext_micro", "vpt", "", manager))
                     .hasMessageContaining("TOKENS");
+            assertThatThrownBy(() -> attach("convnext_micro", "adaptformer", "placement = mlp", manager))
+                    .hasMessageContaining("MLP").hasMessageContaining("ConvNeXt has none");
         }
     }
 }

@@ -8,8 +8,9 @@ import ai.djl.util.PairList;
 
 /**
  * A residual branch of a block ({@link SiteKind#ATTENTION} or {@link SiteKind#FFN}): input is the residual
- * stream entering the branch, output is what the branch adds back (before layer scale and drop path).
- * Parallel adapters (AdaptFormer, MoSA) read the input; serial ones (Houlsby) rewrite the output.
+ * stream entering the branch, output is what the branch adds back, before layer scale and drop path (a {@link
+ * ResidualSite} follows those). Parallel adapters (AdaptFormer, MoSA) read the input; serial ones (Houlsby) rewrite
+ * the output. The same class wraps a block's MLP on its normed input ({@link SiteKind#MLP}).
  */
 public final class BranchSite extends SiteBlock {
 
@@ -18,8 +19,8 @@ public final class BranchSite extends SiteBlock {
 
     public BranchSite(String id, SiteKind kind, int depth, int features, Block branch) {
         super(id, kind, depth);
-        if (kind != SiteKind.ATTENTION && kind != SiteKind.FFN) {
-            throw new IllegalArgumentException("a branch site is ATTENTION or FFN, not " + kind);
+        if (kind != SiteKind.ATTENTION && kind != SiteKind.FFN && kind != SiteKind.MLP) {
+            throw new IllegalArgumentException("a branch site is ATTENTION, FFN or MLP, not " + kind);
         }
         this.features = features;
         this.branch = child("branch", branch);

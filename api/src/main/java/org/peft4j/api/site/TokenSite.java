@@ -9,7 +9,10 @@ import ai.djl.util.PairList;
  * The token sequence {@code [B, N, D]} entering a transformer block; the frozen op is the identity.
  * Prompt methods insert or replace tokens here. Layout contract: {@code [prefix tokens (cls), prompts...,
  * patch tokens]}: prompts sit between the backbone's prefix tokens and its patch tokens, and the backbone
- * drops them again before pooling, keeping its first {@code prefix} and last {@code patches} tokens.
+ * drops them again before pooling, keeping its first {@code prefix} and last {@code patches} tokens (an
+ * average-pooled model may average them with the patches instead, {@link
+ * org.peft4j.api.AdaptableModel#setPromptsPooled}). Swin has no prefix: its sites see {@code [prompts, patches]}
+ * with the feature map flattened row-major, and its blocks carry the prompts through windows and merges.
  */
 public final class TokenSite extends SiteBlock {
 

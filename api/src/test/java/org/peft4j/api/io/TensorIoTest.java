@@ -31,7 +31,9 @@ class TensorIoTest {
             tensors.put("cls_token", m.randomNormal(new Shape(1, 1, 2)));
             tensors.put("index", m.arange(0L, 5L).reshape(5));
             Path file = dir.resolve("t.safetensors");
-            Safetensors.write(file, tensors, Map.of("format", "pt"));
+            Safetensors.write(file, tensors, Map.of("format", "pt", "method", "lora \"q,v\""));
+            assertThat(Safetensors.metadata(file)).containsExactlyInAnyOrderEntriesOf(
+                    Map.of("format", "pt", "method", "lora \"q,v\""));
             Map<String, NDArray> back = Safetensors.read(file, m);
             assertThat(back.keySet()).containsExactlyInAnyOrderElementsOf(tensors.keySet());
             for (var e : tensors.entrySet()) {

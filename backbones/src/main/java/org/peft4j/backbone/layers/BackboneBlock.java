@@ -11,7 +11,11 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import org.peft4j.api.AttentionKernel;
 import org.peft4j.api.Backbone;
+import org.peft4j.api.Intermediates;
+import org.peft4j.api.nn.BlockOutputs;
 import org.peft4j.api.nn.ModuleBlock;
 import org.peft4j.api.site.AdapterSite;
 import org.peft4j.api.site.LinearSite;
@@ -27,6 +31,12 @@ public abstract class BackboneBlock extends ModuleBlock implements Backbone {
     protected final ParameterIndex keys = new ParameterIndex();
     /** Adapter sites in forward order. */
     protected final List<AdapterSite> sites = new ArrayList<>();
+    /** Families call {@link BlockOutputs#record} after every block, by global depth. */
+    protected final BlockOutputs blockOutputs = new BlockOutputs();
+    /** The switch every drop path of the model reads (frozen-backbone eval mode). */
+    protected final StochasticDepth stochasticDepth = new StochasticDepth();
+    /** Average-pooled families: whether prompts join the mean ({@link #setPromptsPooled}). */
+    protected boolean promptsPooled;
 
     private final String name;
     private final int numClasses;
@@ -51,10 +61,37 @@ public abstract class BackboneBlock extends ModuleBlock implements Backbone {
         }
     }
 
+    /** Sets how every attention block of this model computes attention; weights and results stay the same. */
+    public final void useAttention(AttentionKernel kernel) {
+        useAttention(this, kernel);
+    }
+
+    private static void useAttention(Block block, AttentionKernel kernel) {
+        if (block instanceof UsesAttentionKernel attention) {
+            attention.useKernel(kernel);
+        }
+        block.getChildren().values().forEach(child -> useAttention(child, kernel));
+    }
+
     @Override
     protected final NDList forwardInternal(ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray pooled = features(store, inputs.singletonOrThrow(), training);
         return classifier == null ? new NDList(pooled) : classifier.forward(store, new NDList(pooled), training);
+    }
+
+    @Override
+    public final Intermediates forwardIntermediates(ParameterStore store, NDArray images, boolean training, Set<Integer> depths) {
+        return blockOutputs.during(depths, depth, () -> forward(store, new NDList(images), training).singletonOrThrow());
+    }
+
+    @Override
+    public final void setFrozenBackboneEval(boolean eval) {
+        stochasticDepth.setFrozenEval(eval);
+    }
+
+    @Override
+    public final void setPromptsPooled(boolean pooled) {
+        promptsPooled = pooled;
     }
 
     @Override

@@ -20,7 +20,8 @@ import org.peft4j.backbone.layers.PatchEmbed;
  * timm's SwinTransformer, channels-last {@code [B, H, W, C]} throughout: patch embedding (conv as the LINEAR
  * site {@code patch_embed.proj}) with LayerNorm {@code patch_embed.norm}, stages {@code layers.s} (patch
  * merging at the start of every stage but the first, then window-attention blocks), final {@code norm},
- * average pooling over H and W, classifier {@code head.fc}. Checkpoint keys are timm's; the official
+ * average pooling over H and W, classifier {@code head.fc}. Prompts (VPT's Swin variant) ride along with the map
+ * from the first TOKENS site that inserts them ({@link SwinBlock}). Checkpoint keys are timm's; the official
  * Microsoft layout is converted ({@link #convertCheckpoint}).
  *
  * <p>LayerNorms use eps 1e-5: timm builds Swin with {@code nn.LayerNorm}'s default (unlike ViT's 1e-6).
@@ -60,9 +61,12 @@ public final class SwinTransformer extends BackboneBlock {
 
         double[] dropPath = DropPath.schedule(options.dropPathRate(), spec.totalDepth());
         int first = 0;
+        int side = grid;
         for (int s = 0; s < spec.stages(); s++) {
+            side = s == 0 ? grid : (side + 1) / 2; // merging pads odd maps
             // timm books each merge as a floor halving of the grid (the window clipping and masks follow it)
-            SwinStage stage = child("layers_" + s, new SwinStage(spec, s, grid >> s, first, dropPath, EPS, keys));
+            SwinStage stage = child("layers_" + s, new SwinStage(spec, s, grid >> s, side, first, dropPath, EPS, keys,
+                    blockOutputs, stochasticDepth));
             stages.add(stage);
             sites.addAll(stage.sites());
             first += spec.depths().get(s);
@@ -71,10 +75,16 @@ public final class SwinTransformer extends BackboneBlock {
         keys.putSite(norm);
         sites.add(norm);
         addClassifier("head.fc");
+        useAttention(options.attention());
     }
 
     public SwinSpec spec() {
         return spec;
+    }
+
+    @Override
+    public boolean averagePooled() {
+        return true;
     }
 
     /** The window geometry of every block, in depth order (for tests and diagnostics). */
@@ -94,9 +104,18 @@ public final class SwinTransformer extends BackboneBlock {
         for (SwinStage stage : stages) {
             h = stage.forward(store, h, training);
         }
-        NDArray normed = norm.forward(store, h, training).singletonOrThrow();
-        Shape s = normed.getShape();
-        return normed.reshape(s.get(0), s.get(1) * s.get(2), s.get(3)).mean(new int[] {1});
+        if (h.size() == 1) {
+            NDArray normed = norm.forward(store, h, training).singletonOrThrow();
+            Shape s = normed.getShape();
+            return normed.reshape(s.get(0), s.get(1) * s.get(2), s.get(3)).mean(new int[] {1});
+        }
+        // prompts: the final norm sees [prompts, patches]; they join the mean if asked (VPT's Swin code averages them)
+        NDArray map = h.get(0);
+        Shape s = map.getShape();
+        long p = h.get(1).getShape().get(1);
+        NDArray seq = h.get(1).concat(map.reshape(s.get(0), s.get(1) * s.get(2), s.get(3)), 1);
+        NDArray normed = norm.forward(store, new NDList(seq), training).singletonOrThrow();
+        return (promptsPooled ? normed : normed.get(":, " + p + ":, :")).mean(new int[] {1});
     }
 
 

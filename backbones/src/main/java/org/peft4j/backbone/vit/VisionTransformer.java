@@ -14,6 +14,7 @@ import org.peft4j.api.DataConfig;
 import org.peft4j.api.PeftException;
 import org.peft4j.api.nn.Initializers;
 import org.peft4j.api.nn.Ops;
+import org.peft4j.api.site.IdentitySite;
 import org.peft4j.api.site.NormSite;
 import org.peft4j.backbone.layers.BackboneBlock;
 import org.peft4j.backbone.layers.DropPath;
@@ -21,7 +22,9 @@ import org.peft4j.backbone.layers.PatchEmbed;
 
 /**
  * timm's VisionTransformer: patch embedding, cls token, learned position embedding, pre-norm blocks with a
- * fused qkv, final norm, token or average pooling, linear head. Checkpoint keys are timm's.
+ * fused qkv, final norm, token or average pooling, linear head. Checkpoint keys are timm's. Under average
+ * pooling timm's {@code norm} is an Identity: here an IDENTITY site {@code norm} on the tokens before pooling,
+ * then the NORM site {@code fc_norm} on the pooled features.
  */
 public final class VisionTransformer extends BackboneBlock {
 
@@ -35,6 +38,7 @@ public final class VisionTransformer extends BackboneBlock {
     private final Parameter posEmbed;
     private final List<VitBlock> blocks = new ArrayList<>();
     private final NormSite norm;
+    private final IdentitySite poolInput;
     private final NormSite fcNorm;
 
     VisionTransformer(VitSpec spec, BackboneOptions options) {
@@ -56,21 +60,32 @@ public final class VisionTransformer extends BackboneBlock {
 
         double[] dropPath = DropPath.schedule(options.dropPathRate(), spec.depth());
         for (int i = 0; i < spec.depth(); i++) {
-            VitBlock block = child("blocks_" + i, new VitBlock(spec, i, dropPath[i], PREFIX_TOKENS, keys));
+            VitBlock block = child("blocks_" + i, new VitBlock(spec, i, dropPath[i], PREFIX_TOKENS, keys, stochasticDepth));
             blocks.add(block);
             sites.addAll(block.sites());
         }
-        boolean avg = spec.globalPool().equals("avg");
+        boolean avg = averagePooled();
         norm = avg ? null : child("norm", new NormSite("norm", -1, d, 1e-6f));
+        // timm's `norm` is an Identity under average pooling; SSF's code still scales and shifts the tokens there
+        poolInput = avg ? child("pool_input", new IdentitySite("norm", -1, d)) : null;
         fcNorm = avg ? child("fc_norm", new NormSite("fc_norm", -1, d, 1e-6f)) : null;
+        if (avg) {
+            sites.add(poolInput);
+        }
         NormSite finalNorm = avg ? fcNorm : norm;
         keys.putSite(finalNorm);
         sites.add(finalNorm);
         addClassifier("head");
+        useAttention(options.attention());
     }
 
     public VitSpec spec() {
         return spec;
+    }
+
+    @Override
+    public boolean averagePooled() {
+        return spec.globalPool().equals("avg");
     }
 
 
@@ -85,12 +100,14 @@ public final class VisionTransformer extends BackboneBlock {
         }
         NDArray cls = Ops.expandLike(value(store, clsToken, x, training), x, new Shape(b, 1, spec.embedDim()));
         x = cls.concat(x, 1).add(value(store, posEmbed, x, training));
-        for (VitBlock block : blocks) {
-            x = block.forward(store, new NDList(x), training).singletonOrThrow();
+        for (int i = 0; i < blocks.size(); i++) {
+            x = blockOutputs.record(i, blocks.get(i).forward(store, new NDList(x), training).singletonOrThrow());
         }
         if (fcNorm != null) {
-            NDArray patchTokens = x.get(":, -" + patches + ":, :"); // prompts, if any, sit before the patches
-            return fcNorm.forward(store, new NDList(patchTokens.mean(new int[] {1})), training).singletonOrThrow();
+            x = poolInput.forward(store, new NDList(x), training).singletonOrThrow();
+            // prompts, if any, sit between the cls token and the patches: averaged with them or dropped
+            NDArray pooled = promptsPooled ? x.get(":, " + PREFIX_TOKENS + ":, :") : x.get(":, -" + patches + ":, :");
+            return fcNorm.forward(store, new NDList(pooled.mean(new int[] {1})), training).singletonOrThrow();
         }
         x = norm.forward(store, new NDList(x), training).singletonOrThrow();
         return x.get(":, 0, :");

@@ -10,44 +10,48 @@ import org.peft4j.api.nn.ModuleBlock;
 import org.peft4j.api.site.AdapterSite;
 import org.peft4j.api.site.BranchSite;
 import org.peft4j.api.site.NormSite;
+import org.peft4j.api.site.ResidualSite;
 import org.peft4j.api.site.SiteKind;
 import org.peft4j.api.site.TokenSite;
-import org.peft4j.backbone.layers.DropPath;
+import org.peft4j.backbone.layers.BranchOutput;
 import org.peft4j.backbone.layers.LayerScale;
 import org.peft4j.backbone.layers.Mlp;
 import org.peft4j.backbone.layers.NormThen;
 import org.peft4j.backbone.layers.ParameterIndex;
+import org.peft4j.backbone.layers.StochasticDepth;
 
 /**
  * A pre-norm transformer block: {@code x = x + dp(ls1(attn(norm1(x)))); x = x + dp(ls2(mlp(norm2(x))))}.
  * Sites: {@code blocks.i} (tokens), {@code .norm1}, {@code .attn.qkv}, {@code .attn.proj}, {@code .attn}
- * (attention branch), {@code .norm2}, {@code .mlp.fc1}, {@code .mlp.fc2}, {@code .mlp} (FFN branch).
+ * (attention branch), {@code .drop_path1} (its residual: after ls1 and drop path), {@code .norm2}, {@code
+ * .mlp.fc1}, {@code .mlp.fc2}, {@code .mlp.inner} (the MLP on norm2's output), {@code .mlp} (FFN branch), {@code
+ * .drop_path2} (its residual).
  */
 final class VitBlock extends ModuleBlock {
 
     private final TokenSite tokens;
-    private final BranchSite attn;
-    private final BranchSite mlp;
-    private final LayerScale ls1;
-    private final LayerScale ls2;
-    private final double dropPath;
+    private final ResidualSite attn;
+    private final ResidualSite mlp;
     private final List<AdapterSite> sites = new ArrayList<>();
 
-    VitBlock(VitSpec spec, int index, double dropPath, int prefixTokens, ParameterIndex keys) {
+    VitBlock(VitSpec spec, int index, double dropPath, int prefixTokens, ParameterIndex keys, StochasticDepth stochastic) {
         String p = "blocks." + index;
         int d = spec.embedDim();
-        this.dropPath = dropPath;
         NormSite norm1 = new NormSite(p + ".norm1", index, d, 1e-6f);
         Attention attention = new Attention(p + ".attn", index, d, spec.heads(), spec.qkvBias());
         NormSite norm2 = new NormSite(p + ".norm2", index, d, 1e-6f);
         Mlp ffn = new Mlp(p + ".mlp", index, d, spec.mlpHidden());
+        LayerScale ls1 = spec.layerScaleInit() > 0 ? new LayerScale(d, spec.layerScaleInit()) : null;
+        LayerScale ls2 = spec.layerScaleInit() > 0 ? new LayerScale(d, spec.layerScaleInit()) : null;
         tokens = child("tokens", new TokenSite(p, index, d, prefixTokens));
-        attn = child("attn", new BranchSite(p + ".attn", SiteKind.ATTENTION, index, d, new NormThen(norm1, attention)));
-        ls1 = spec.layerScaleInit() > 0 ? child("ls1", new LayerScale(d, spec.layerScaleInit())) : null;
-        mlp = child("mlp", new BranchSite(p + ".mlp", SiteKind.FFN, index, d, new NormThen(norm2, ffn)));
-        ls2 = spec.layerScaleInit() > 0 ? child("ls2", new LayerScale(d, spec.layerScaleInit())) : null;
+        BranchSite attnBranch = new BranchSite(p + ".attn", SiteKind.ATTENTION, index, d, new NormThen(norm1, attention));
+        attn = child("attn", new ResidualSite(p + ".drop_path1", attnBranch, new BranchOutput(ls1, dropPath, stochastic)));
+        BranchSite mlpInner = new BranchSite(p + ".mlp.inner", SiteKind.MLP, index, d, ffn);
+        BranchSite mlpBranch = new BranchSite(p + ".mlp", SiteKind.FFN, index, d, new NormThen(norm2, mlpInner));
+        mlp = child("mlp", new ResidualSite(p + ".drop_path2", mlpBranch, new BranchOutput(ls2, dropPath, stochastic)));
 
-        sites.addAll(List.of(tokens, norm1, attention.qkv(), attention.proj(), attn, norm2, ffn.fc1(), ffn.fc2(), mlp));
+        sites.addAll(List.of(tokens, norm1, attention.qkv(), attention.proj(), attnBranch, attn, norm2, ffn.fc1(), ffn.fc2(),
+                mlpInner, mlpBranch, mlp));
         keys.putSite(norm1);
         keys.putSite(attention.qkv());
         keys.putSite(attention.proj());
@@ -69,16 +73,8 @@ final class VitBlock extends ModuleBlock {
     @Override
     protected NDList forwardInternal(ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray x = tokens.forward(store, inputs, training).singletonOrThrow();
-        x = x.add(branch(store, attn, ls1, x, training));
-        x = x.add(branch(store, mlp, ls2, x, training));
+        x = x.add(attn.forward(store, new NDList(x), training).singletonOrThrow());
+        x = x.add(mlp.forward(store, new NDList(x), training).singletonOrThrow());
         return new NDList(x);
-    }
-
-    private NDArray branch(ParameterStore store, BranchSite site, LayerScale scale, NDArray x, boolean training) {
-        NDList out = site.forward(store, new NDList(x), training);
-        if (scale != null) {
-            out = scale.forward(store, out, training);
-        }
-        return DropPath.apply(out.singletonOrThrow(), dropPath, training);
     }
 }

@@ -23,6 +23,7 @@ import org.peft4j.api.site.AdapterBlock;
 import org.peft4j.api.site.AdapterSite;
 import org.peft4j.api.site.SiteKind;
 import org.peft4j.api.site.SiteSelector;
+import org.peft4j.api.testing.Capture;
 import org.peft4j.backbone.BackboneRegistry;
 import org.peft4j.backbone.CheckpointLoader;
 import org.peft4j.backbone.Golden;
@@ -32,21 +33,25 @@ class ConvNextSitesTest {
 
     private static final BackboneRegistry REGISTRY = BackboneRegistry.load();
     private static final String MICRO = "convnext_micro"; // depths 2,2,2,2; dims 16,24,32,48; 32 px
-    private static final Pattern BLOCK_SITE = Pattern.compile("^stages\\.(\\d)\\.blocks\\.(\\d)\\.(norm|mlp|mlp\\.fc1|mlp\\.fc2)$");
+    private static final Pattern BLOCK_SITE = Pattern.compile(
+            "^stages\\.(\\d)\\.blocks\\.(\\d)\\.(conv_dw|norm|mlp|mlp\\.fc1|mlp\\.fc2|drop_path)$");
 
     @Test
     void microOffersTimmIdsWithGlobalBlockDepths() {
         try (NDManager m = NDManager.newBaseManager()) {
             Backbone model = REGISTRY.build(BackboneOptions.of(MICRO, 10), m);
             List<AdapterSite> sites = model.sites();
-            // stem.1 + 3 downsample norms + 8 blocks x (norm, fc1, fc2, mlp) + head.norm
-            assertThat(sites).hasSize(37);
-            assertThat(sites.subList(0, 5)).extracting(AdapterSite::id).containsExactly(
-                    "stem.1", "stages.0.blocks.0.norm", "stages.0.blocks.0.mlp.fc1", "stages.0.blocks.0.mlp.fc2", "stages.0.blocks.0.mlp");
-            assertThat(sites.get(36).id()).isEqualTo("head.norm");
+            // stem.0, stem.1 + 3 downsamples (norm, conv) + 8 blocks x (conv_dw, norm, fc1, fc2, mlp, drop_path)
+            // + norm_pre + head.norm
+            assertThat(sites.size()).isEqualTo(58);
+            assertThat(sites.subList(0, 8)).extracting(AdapterSite::id).containsExactly("stem.0", "stem.1",
+                    "stages.0.blocks.0.conv_dw", "stages.0.blocks.0.norm", "stages.0.blocks.0.mlp.fc1",
+                    "stages.0.blocks.0.mlp.fc2", "stages.0.blocks.0.mlp", "stages.0.blocks.0.drop_path");
+            assertThat(sites.subList(56, 58)).extracting(AdapterSite::id).containsExactly("norm_pre", "head.norm");
             assertThat(sites).extracting(AdapterSite::kind).doesNotContain(SiteKind.ATTENTION, SiteKind.TOKENS);
             Map<SiteKind, Long> byKind = sites.stream().collect(Collectors.groupingBy(AdapterSite::kind, Collectors.counting()));
-            assertThat(byKind).containsExactlyInAnyOrderEntriesOf(Map.of(SiteKind.NORM, 13L, SiteKind.LINEAR, 16L, SiteKind.FFN, 8L));
+            assertThat(byKind).containsExactlyInAnyOrderEntriesOf(Map.of(SiteKind.NORM, 13L, SiteKind.LINEAR, 16L,
+                    SiteKind.FFN, 8L, SiteKind.FFN_RESIDUAL, 8L, SiteKind.CONV, 12L, SiteKind.IDENTITY, 1L));
 
             int[] firstBlockOfStage = {0, 2, 4, 6};
             int[] dims = {16, 24, 32, 48};
@@ -54,8 +59,10 @@ class ConvNextSitesTest {
             for (AdapterSite site : sites) {
                 Matcher b = BLOCK_SITE.matcher(site.id());
                 if (!b.matches()) {
-                    assertThat(site.id()).matches("stem\\.1|stages\\.[123]\\.downsample\\.0|head\\.norm");
-                    assertThat(site.kind()).isEqualTo(SiteKind.NORM);
+                    assertThat(site.id()).matches("stem\\.[01]|stages\\.[123]\\.downsample\\.[01]|norm_pre|head\\.norm");
+                    SiteKind expected = site.id().equals("stem.0") || site.id().endsWith("downsample.1") ? SiteKind.CONV
+                            : site.id().equals("norm_pre") ? SiteKind.IDENTITY : SiteKind.NORM;
+                    assertThat(site.kind()).as(site.id()).isEqualTo(expected);
                     assertThat(site.depth()).as(site.id()).isEqualTo(-1);
                     continue;
                 }
@@ -65,13 +72,15 @@ class ConvNextSitesTest {
                 int dim = dims[stage];
                 assertThat(site.depth()).as(site.id()).isEqualTo(depth);
                 switch (b.group(3)) {
+                    case "conv_dw" -> assertKind(site, SiteKind.CONV, dim, dim);
                     case "norm" -> assertKind(site, SiteKind.NORM, dim, dim);
                     case "mlp" -> assertKind(site, SiteKind.FFN, dim, dim);
+                    case "drop_path" -> assertKind(site, SiteKind.FFN_RESIDUAL, dim, dim);
                     case "mlp.fc1" -> assertKind(site, SiteKind.LINEAR, dim, 4 * dim);
                     default -> assertKind(site, SiteKind.LINEAR, 4 * dim, dim);
                 }
             }
-            assertThat(blockSites).isEqualTo(32);
+            assertThat(blockSites).isEqualTo(48);
             assertThat(model.depth()).isEqualTo(8);
             // a downsample norm normalises the previous stage's channels
             assertThat(model.site("stages.2.downsample.0").orElseThrow().inFeatures()).isEqualTo(24);
@@ -82,6 +91,14 @@ class ConvNextSitesTest {
                     .isSameAs(model.parameters().get("stages.3.blocks.1.mlp.fc1.weight"));
             assertThat(model.site("stages.1.downsample.0").orElseThrow().bias().orElseThrow())
                     .isSameAs(model.parameters().get("stages.1.downsample.0.bias"));
+            // CONV sites too: the stem, depthwise and downsample convs with their timm shapes
+            assertThat(model.site("stem.0").orElseThrow().weight().orElseThrow())
+                    .isSameAs(model.parameters().get("stem.0.weight"));
+            assertThat(model.parameters().get("stem.0.weight").getShape()).isEqualTo(new Shape(16, 3, 4, 4));
+            assertThat(model.site("stages.2.blocks.1.conv_dw").orElseThrow().bias().orElseThrow())
+                    .isSameAs(model.parameters().get("stages.2.blocks.1.conv_dw.bias"));
+            assertThat(model.parameters().get("stages.2.blocks.1.conv_dw.weight").getShape()).isEqualTo(new Shape(32, 1, 7, 7));
+            assertKind(model.site("stages.3.downsample.1").orElseThrow(), SiteKind.CONV, 32, 48);
         }
     }
 
@@ -109,7 +126,7 @@ class ConvNextSitesTest {
             Backbone model = REGISTRY.build(BackboneOptions.of(MICRO, 10), m);
             CheckpointLoader.load(model, Golden.fixture(MICRO + ".safetensors"), true);
             Function<String, Capture> attach = id -> {
-                Capture c = new Capture("capture");
+                Capture c = new Capture();
                 c.initialize(model.manager(), DataType.FLOAT32);
                 model.site(id).orElseThrow().attach(c);
                 return c;
@@ -120,23 +137,38 @@ class ConvNextSitesTest {
             Capture stem = attach.apply("stem.1");
             Capture down = attach.apply("stages.1.downsample.0");
             Capture head = attach.apply("head.norm");
+            Capture stemConv = attach.apply("stem.0");
+            Capture dw = attach.apply("stages.1.blocks.0.conv_dw");
+            Capture residual = attach.apply("stages.1.blocks.0.drop_path");
+            Capture pre = attach.apply("norm_pre");
 
             NDArray logits = Golden.logits(model, MICRO, m);
             // capturing adapters change nothing
             assertThat(Golden.relativeError(logits, Golden.expected(MICRO + ".logits.npy", m))).isLessThanOrEqualTo(1e-4);
             // stage 1 of a 32 px input: 4x4 maps of 24 channels, channels last
-            assertThat(mlp.input.getShape()).isEqualTo(new Shape(2, 4, 4, 24));
-            assertThat(mlp.input.sub(norm.output).abs().max().getFloat()).isEqualTo(0f);
-            assertThat(mlp.output.sub(fc2.output).abs().max().getFloat()).isEqualTo(0f);
+            assertThat(mlp.input().getShape()).isEqualTo(new Shape(2, 4, 4, 24));
+            assertThat(mlp.input().sub(norm.output()).abs().max().getFloat()).isEqualTo(0f);
+            assertThat(mlp.output().sub(fc2.output()).abs().max().getFloat()).isEqualTo(0f);
             // the normed tensor: per-pixel LayerNorm over channels, then the loaded affine weight
-            assertThat(norm.input.getShape()).isEqualTo(new Shape(2, 4, 4, 24));
-            assertThat(stem.input.getShape()).isEqualTo(new Shape(2, 8, 8, 16));
-            assertThat(down.input.getShape()).isEqualTo(new Shape(2, 8, 8, 16));
-            assertThat(head.input.getShape()).isEqualTo(new Shape(2, 48));
+            assertThat(norm.input().getShape()).isEqualTo(new Shape(2, 4, 4, 24));
+            assertThat(stem.input().getShape()).isEqualTo(new Shape(2, 8, 8, 16));
+            assertThat(down.input().getShape()).isEqualTo(new Shape(2, 8, 8, 16));
+            assertThat(head.input().getShape()).isEqualTo(new Shape(2, 48));
+            // CONV sites see NCHW; the residual site sees the FFN's input and gamma * mlp (no drop path at eval)
+            assertThat(stemConv.input().getShape()).isEqualTo(new Shape(2, 3, 32, 32));
+            assertThat(stemConv.output().getShape()).isEqualTo(new Shape(2, 16, 8, 8));
+            assertThat(dw.input().getShape()).isEqualTo(new Shape(2, 24, 4, 4));
+            assertThat(dw.output().getShape()).isEqualTo(new Shape(2, 24, 4, 4));
+            assertThat(residual.input().sub(mlp.input()).abs().max().getFloat()).isEqualTo(0f);
+            NDArray gamma = model.parameters().get("stages.1.blocks.0.gamma").getArray();
+            assertThat(residual.output().sub(mlp.output().mul(gamma)).abs().max().getFloat()).isEqualTo(0f);
+            // norm_pre sees the last feature map channels-last, before pooling
+            assertThat(pre.input().getShape()).isEqualTo(new Shape(2, 1, 1, 48));
+            assertThat(pre.input().reshape(2, 48).sub(head.input()).abs().max().getFloat()).isLessThan(1e-6f);
             // stem.1 normalises each pixel over its 16 channels (checked with its weight and bias undone)
             NDArray w = model.parameters().get("stem.1.weight").getArray();
             NDArray b = model.parameters().get("stem.1.bias").getArray();
-            NDArray unit = stem.output.sub(b).div(w);
+            NDArray unit = stem.output().sub(b).div(w);
             assertThat(unit.mean(new int[] {3}).abs().max().getFloat()).isLessThan(1e-4f);
             assertThat(unit.square().mean(new int[] {3}).sub(1f).abs().max().getFloat()).isLessThan(1e-3f);
         }
@@ -162,23 +194,6 @@ class ConvNextSitesTest {
         assertThat(site.kind()).as(site.id()).isEqualTo(kind);
         assertThat(site.inFeatures()).as(site.id()).isEqualTo(in);
         assertThat(site.outFeatures()).as(site.id()).isEqualTo(out);
-    }
-
-    /** Records what the site gives its adapters; returns the output unchanged. */
-    private static final class Capture extends AdapterBlock {
-        NDArray input;
-        NDArray output;
-
-        Capture(String name) {
-            super(name);
-        }
-
-        @Override
-        protected NDArray adapt(ParameterStore store, NDArray input, NDArray output, boolean training) {
-            this.input = input;
-            this.output = output;
-            return output;
-        }
     }
 
     /** Adds a constant to the site's output. */

@@ -19,6 +19,7 @@ import org.peft4j.api.site.AdapterSite;
 import org.peft4j.api.site.OutputSlice;
 import org.peft4j.api.site.SiteKind;
 import org.peft4j.api.site.SiteSelector;
+import org.peft4j.api.site.TokenSite;
 import org.peft4j.backbone.BackboneRegistry;
 
 /** Site ids, kinds and depths of Swin, and a full-size Swin-T forward pass. */
@@ -38,7 +39,9 @@ class SwinSitesTest {
             assertThat(tiny.numFeatures()).isEqualTo(768);
 
             List<AdapterSite> sites = tiny.sites();
-            assertThat(sites).noneMatch(s -> s.kind() == SiteKind.TOKENS);
+            // VPT's Swin variant prompts every block: TOKENS sites without prefix tokens
+            assertThat(sites.stream().filter(s -> s.kind() == SiteKind.TOKENS).map(s -> ((TokenSite) s).prefixTokens()))
+                    .hasSize(12).containsOnly(0);
             assertThat(sites.stream().filter(s -> s.depth() >= 0).map(AdapterSite::depth).distinct().toList())
                     .containsExactly(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11);
             Map<String, AdapterSite> byId = sites.stream().collect(Collectors.toMap(AdapterSite::id, Function.identity()));
@@ -54,13 +57,17 @@ class SwinSitesTest {
             assertSite(byId, "layers.3.blocks.1.mlp.fc1", SiteKind.LINEAR, 11, 768, 3072);
             assertSite(byId, "layers.3.blocks.1.mlp.fc2", SiteKind.LINEAR, 11, 3072, 768);
             assertSite(byId, "layers.3.blocks.1.mlp", SiteKind.FFN, 11, 768, 768);
+            assertSite(byId, "layers.3.blocks.1.mlp.inner", SiteKind.MLP, 11, 768, 768);
+            assertSite(byId, "layers.3.blocks.1.drop_path2", SiteKind.FFN_RESIDUAL, 11, 768, 768);
+            assertSite(byId, "layers.2.blocks.5.drop_path1", SiteKind.ATTENTION_RESIDUAL, 9, 384, 384);
+            assertSite(byId, "layers.2.blocks.5", SiteKind.TOKENS, 9, 384, 384);
             assertSite(byId, "norm", SiteKind.NORM, -1, 768, 768);
             assertThat(byId).doesNotContainKey("layers.0.downsample.norm");
             assertThat(byId.get("layers.3.blocks.0.attn.qkv").slice("v")).isEqualTo(new OutputSlice("v", 1536, 2304));
-            assertThat(sites).hasSize(2 + 2 * 3 + 12 * 8 + 1);
+            assertThat(sites.size()).isEqualTo(2 + 2 * 3 + 12 * 12 + 1);
 
             // a method configured with ViT targets works on Swin unchanged
-            for (String target : List.of("attn.qkv:q", "mlp.fc1", "mlp", "attn", "norm1")) {
+            for (String target : List.of("attn.qkv:q", "mlp.fc1", "mlp", "attn", "norm1", "drop_path2", "mlp.inner")) {
                 List<SiteSelector.Match> matches = SiteSelector.builder().setTargets(List.of(target)).setKinds(EnumSet.allOf(SiteKind.class)).build().select(tiny.name(), sites);
                 assertThat(matches).as(target).hasSize(12);
                 assertThat(matches.stream().map(x -> x.site().depth()).toList()).as(target)

@@ -20,10 +20,12 @@ public final class LinearMethod implements PeftMethod {
 
     @Override
     public Tuner create(MethodContext context) {
+        boolean frozenEval = context.bool("frozen-eval");
         return new Tuner() {
             @Override
             public void attach(AdaptableModel model) {
-                // the runner froze the backbone and left the head trainable: nothing to add
+                // the runner froze the backbone and left the head trainable: nothing to unfreeze
+                model.setFrozenBackboneEval(frozenEval);
             }
         };
     }

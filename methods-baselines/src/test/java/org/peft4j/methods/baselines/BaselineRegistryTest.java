@@ -48,7 +48,7 @@ class BaselineRegistryTest {
                 }
             }
         }
-        assertThat(options).isEqualTo(7 + 6 + 6 + 1 + 3 + 3); // lora, adapter, adaptformer, bitfit, vpt, ssf
+        assertThat(options).isEqualTo(1 + 8 + 11 + 9 + 3 + 5 + 4); // linear, lora, adapter, adaptformer, bitfit, vpt, ssf
         assertThat(undocumented).isEmpty();
     }
 }

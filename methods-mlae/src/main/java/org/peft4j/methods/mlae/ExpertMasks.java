@@ -6,13 +6,15 @@ import org.peft4j.api.MaskStrategy;
 import org.peft4j.api.StepContext;
 
 /**
- * MLAE's masks for every block: block l keeps its first {@code kept[l]} experts for good (fixed masking;
- * the others are 0 in every mask), and each step drops each kept expert with probability {@code p[l]},
- * scaling the survivors by {@code 1/(1-p[l])} (inverted dropout on lambda, Eq. 5). One mask per block per
- * step, shared by the whole batch and by every site of the block. At inference the kept experts are on,
- * unscaled.
+ * MLAE's masks for every mask group: group g keeps its first {@code kept[g]} experts for good (fixed masking;
+ * the others are 0 in every mask), and each step drops each kept expert with probability {@code p[g]},
+ * scaling the survivors by {@code 1/(1-p[g])} (inverted dropout on lambda, Eq. 5). One mask per group per step,
+ * shared by the whole batch. A group is one adapted site (the default: the authors' code draws a mask per wrapped
+ * linear) or one block, whose sites then share the mask; with one adapted site per block (the paper's fused qkv)
+ * both are the same. The {@link MaskStrategy} layer index is the group index. At inference the kept experts are
+ * on, unscaled.
  *
- * <p>A draw reads only {@link StepContext#random()}, in block then expert order, so the same run seed gives
+ * <p>A draw reads only {@link StepContext#random()}, in group then expert order, so the same run seed gives
  * the same masks. Without any p &gt; 0 there is nothing to draw and the training mask is the inference mask.
  */
 public final class ExpertMasks implements MaskStrategy {
@@ -26,13 +28,13 @@ public final class ExpertMasks implements MaskStrategy {
     private boolean drawn;
 
     /**
-     * @param experts experts per block (at least the largest {@code kept})
-     * @param kept experts each block keeps (fixed masking), in [0, experts]
-     * @param dropout each block's dropout probability, in [0, 1)
+     * @param experts experts per group (at least the largest {@code kept})
+     * @param kept experts each group keeps (fixed masking), in [0, experts]
+     * @param dropout each group's dropout probability, in [0, 1)
      */
     public ExpertMasks(int experts, int[] kept, double[] dropout) {
         if (kept.length != dropout.length) {
-            throw new IllegalArgumentException("kept and dropout need one entry per block, got " + kept.length
+            throw new IllegalArgumentException("kept and dropout need one entry per group, got " + kept.length
                     + " and " + dropout.length);
         }
         this.experts = experts;
@@ -43,10 +45,10 @@ public final class ExpertMasks implements MaskStrategy {
         boolean anyRandom = false;
         for (int l = 0; l < kept.length; l++) {
             if (kept[l] < 0 || kept[l] > experts) {
-                throw new IllegalArgumentException("block " + l + " keeps " + kept[l] + " of " + experts + " experts");
+                throw new IllegalArgumentException("group " + l + " keeps " + kept[l] + " of " + experts + " experts");
             }
             if (!(dropout[l] >= 0 && dropout[l] < 1)) {
-                throw new IllegalArgumentException("block " + l + " has dropout " + dropout[l] + ", not in [0, 1)");
+                throw new IllegalArgumentException("group " + l + " has dropout " + dropout[l] + ", not in [0, 1)");
             }
             Arrays.fill(inference[l], 0, kept[l], 1f);
             System.arraycopy(inference[l], 0, training[l], 0, experts);
@@ -60,19 +62,19 @@ public final class ExpertMasks implements MaskStrategy {
         return experts;
     }
 
-    /** Number of blocks. */
-    public int depth() {
+    /** Number of mask groups. */
+    public int groups() {
         return kept.length;
     }
 
-    /** Experts block {@code depth} keeps for good. */
-    public int kept(int depth) {
-        return kept[depth];
+    /** Experts group {@code group} keeps for good. */
+    public int kept(int group) {
+        return kept[group];
     }
 
-    /** Block {@code depth}'s dropout probability. */
-    public double dropout(int depth) {
-        return dropout[depth];
+    /** Group {@code group}'s dropout probability. */
+    public double dropout(int group) {
+        return dropout[group];
     }
 
     @Override
@@ -92,28 +94,28 @@ public final class ExpertMasks implements MaskStrategy {
     }
 
     @Override
-    public float[] trainingMask(int depth) {
+    public float[] trainingMask(int group) {
         if (random && !drawn) {
             throw new IllegalStateException("MLAE: no expert mask drawn yet; the training loop must call "
                     + "hooks().beforeForward(step) before a training forward pass");
         }
-        return training[check(depth)];
+        return training[check(group)];
     }
 
     @Override
-    public float[] inferenceMask(int depth) {
-        return inference[check(depth)];
+    public float[] inferenceMask(int group) {
+        return inference[check(group)];
     }
 
     @Override
-    public int trainableExperts(int depth) {
-        return kept[check(depth)];
+    public int trainableExperts(int group) {
+        return kept[check(group)];
     }
 
-    private int check(int depth) {
-        if (depth < 0 || depth >= kept.length) {
-            throw new IndexOutOfBoundsException("MLAE masks cover blocks 0.." + (kept.length - 1) + ", not " + depth);
+    private int check(int group) {
+        if (group < 0 || group >= kept.length) {
+            throw new IndexOutOfBoundsException("MLAE masks cover groups 0.." + (kept.length - 1) + ", not " + group);
         }
-        return depth;
+        return group;
     }
 }

@@ -18,7 +18,8 @@ import org.peft4j.api.site.Slices;
 
 /**
  * MLAE on a Linear site (or one output slice of it): E rank-1 experts {@code b_i a_i^T}, each with its own
- * coefficient lambda_i and a mask m_i read from the block's {@link MaskStrategy}:
+ * coefficient lambda_i and a mask m_i read from its mask group in the {@link MaskStrategy} (its own group by
+ * default, as the authors' code draws one dropout mask per wrapped linear; or its block's):
  *
  * <pre>{@code y = W0 x + b0 + ((x A^T) * (m * lambda)) B}</pre>
  *
@@ -42,7 +43,7 @@ public final class MlaeAdapter extends AdapterBlock implements RankOneComponents
     private final Parameter b;
     private final Parameter lambda;
     private final OutputSlice slice;
-    private final int depth;
+    private final int group;
     private final MaskStrategy masks;
     private final float inputDropout;
 
@@ -50,9 +51,9 @@ public final class MlaeAdapter extends AdapterBlock implements RankOneComponents
      * @param in input features of the site
      * @param rows output rows this adapter writes: the slice's size, or the site's outputs
      * @param slice the output slice, or null for all outputs
-     * @param depth the block whose mask applies
+     * @param group the mask group whose mask applies (an index of {@code masks})
      */
-    public MlaeAdapter(String name, int in, int rows, OutputSlice slice, int depth, MaskStrategy masks,
+    public MlaeAdapter(String name, int in, int rows, OutputSlice slice, int group, MaskStrategy masks,
             MlaeSettings settings) {
         super(name);
         if (slice != null && slice.size() != rows) {
@@ -60,7 +61,7 @@ public final class MlaeAdapter extends AdapterBlock implements RankOneComponents
                     + " rows, not " + rows);
         }
         this.slice = slice;
-        this.depth = depth;
+        this.group = group;
         this.masks = masks;
         this.inputDropout = (float) settings.inputDropout();
         int experts = masks.experts();
@@ -85,8 +86,9 @@ public final class MlaeAdapter extends AdapterBlock implements RankOneComponents
         return lambda;
     }
 
-    public int depth() {
-        return depth;
+    /** The mask group this adapter reads. */
+    public int group() {
+        return group;
     }
 
     @Override
@@ -94,7 +96,7 @@ public final class MlaeAdapter extends AdapterBlock implements RankOneComponents
         NDArray x = inputDropout > 0 && training
                 ? Dropout.dropout(input, inputDropout, true).singletonOrThrow()
                 : input;
-        float[] mask = training ? masks.trainingMask(depth) : masks.inferenceMask(depth);
+        float[] mask = training ? masks.trainingMask(group) : masks.inferenceMask(group);
         NDArray h = x.matMul(value(store, a, x, training).transpose()); // [..., E]: every expert at once
         NDArray lam = lambda == null ? null : value(store, lambda, x, training);
         NDArray coefficients;
@@ -119,7 +121,7 @@ public final class MlaeAdapter extends AdapterBlock implements RankOneComponents
     @Override
     public SiteWeights fold(SiteWeights frozen) {
         NDArray av = a.getArray();
-        NDArray c = onDeviceOf(av, av.getManager(), masks.inferenceMask(depth));
+        NDArray c = onDeviceOf(av, av.getManager(), masks.inferenceMask(group));
         if (lambda != null) {
             c = c.mul(lambda.getArray());
         }
@@ -131,7 +133,7 @@ public final class MlaeAdapter extends AdapterBlock implements RankOneComponents
     /** Component i = b_i a_i^T with coefficient m_i lambda_i (inference mask), 0 for experts never used. */
     @Override
     public RankOneFactors rankOneFactors() {
-        float[] c = masks.inferenceMask(depth).clone();
+        float[] c = masks.inferenceMask(group).clone();
         if (lambda != null) {
             float[] lam = lambda.getArray().toFloatArray();
             for (int i = 0; i < c.length; i++) {
@@ -151,6 +153,7 @@ public final class MlaeAdapter extends AdapterBlock implements RankOneComponents
     }
 
     private static NDArray onDeviceOf(NDArray like, NDManager manager, float[] values) {
-        return manager.create(values).toDevice(like.getDevice(), false);
+        // a constant: a plain cast to the activations' type (fp16 under half precision) is safe
+        return manager.create(values).toType(like.getDataType(), false).toDevice(like.getDevice(), false);
     }
 }

@@ -27,6 +27,9 @@ import org.peft4j.methods.mlae.VtabPresets.Preset;
  * @param lambdaInit initial lambda (resolved; 1 when not adaptive)
  * @param preset the Table 10 row in force, if any
  * @param presetNote how {@code preset} was resolved, for the log and metrics
+ * @param masksPerSite {@code mask-scope = site}: every adapted site draws its own mask; {@code block}: a block's
+ *     sites share one
+ * @param frozenEval whether the frozen backbone's drop path runs as at evaluation while training
  */
 public record MlaeSettings(
         List<String> targets,
@@ -47,6 +50,8 @@ public record MlaeSettings(
         Optional<Preset> preset,
         String presetNote,
         double inputDropout,
+        boolean masksPerSite,
+        boolean frozenEval,
         long seed) {
 
     /** The word that stands for "take it from the preset" in {@code dropout} and {@code lambda-init}. */
@@ -106,6 +111,7 @@ public record MlaeSettings(
         }
         double inputDropout = c.getDouble("input-dropout");
         checkDropout(ctx, "input-dropout", inputDropout, "");
+        boolean masksPerSite = ctx.oneOf("mask-scope", "site", "block").equals("site");
 
         checkEffective(ctx, masking, dropoutSet, dropoutPattern, dropoutPerLayer, expertsPerLayer, adaptive, lambdaSet);
 
@@ -161,7 +167,8 @@ public record MlaeSettings(
         }
         return new MlaeSettings(c.getStringList("targets"), ctx.blockIndices("layers"), c.getStringList("exclude"), rank,
                 init, adaptive, lambdaInit, lambdaSource, masking, dropout, dropoutSource, dropoutPattern,
-                dropoutPerLayer, expertsPattern, expertsPerLayer, preset, presetNote, inputDropout, ctx.seed());
+                dropoutPerLayer, expertsPattern, expertsPerLayer, preset, presetNote, inputDropout, masksPerSite,
+                ctx.bool("frozen-eval"), ctx.seed());
     }
 
     /** Whether the single {@code dropout} value is what the masks use. */

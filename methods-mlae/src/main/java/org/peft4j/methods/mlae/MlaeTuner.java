@@ -18,8 +18,9 @@ import org.peft4j.api.site.SiteSelector;
 
 /**
  * MLAE for one run: attaches an {@link MlaeAdapter} to every selected Linear site (or output slice), builds
- * the per-block {@link ExpertMasks} for the model's depth, draws them before every training forward pass,
- * reports the parameters that can train and the expert similarity after training.
+ * the {@link ExpertMasks} (one mask group per adapter, or per block with {@code mask-scope = block}; expert counts
+ * and dropout are per block either way), draws them before every training forward pass, reports the parameters
+ * that can train and the expert similarity after training.
  */
 public final class MlaeTuner implements Tuner {
 
@@ -28,6 +29,8 @@ public final class MlaeTuner implements Tuner {
     private final SiteSelector selector;
     private final List<MlaeAdapter> adapters = new ArrayList<>();
     private ExpertMasks masks;
+    private int[] keptPerBlock;
+    private double[] dropoutPerBlock;
 
     public MlaeTuner(MethodContext context, MlaeSettings settings) {
         this.context = context;
@@ -71,22 +74,39 @@ public final class MlaeTuner implements Tuner {
         int[] kept = settings.expertsPerBlock(model.depth(), context);
         double[] dropout = settings.dropoutPerBlock(model.depth(), context);
         int experts = Arrays.stream(kept).max().orElse(settings.rank());
-        ExpertMasks built = new ExpertMasks(experts, kept, dropout);
+        // a mask group per adapted site (the authors' code), or the block's group shared by its sites
+        int[] groupOf = new int[matches.size()];
+        int groups = settings.masksPerSite() ? matches.size() : model.depth();
+        int[] groupKept = settings.masksPerSite() ? new int[groups] : kept;
+        double[] groupDropout = settings.masksPerSite() ? new double[groups] : dropout;
+        for (int i = 0; i < matches.size(); i++) {
+            int depth = matches.get(i).site().depth();
+            groupOf[i] = settings.masksPerSite() ? i : depth;
+            if (settings.masksPerSite()) {
+                groupKept[i] = kept[depth];
+                groupDropout[i] = dropout[depth];
+            }
+        }
+        ExpertMasks built = new ExpertMasks(experts, groupKept, groupDropout);
 
         List<MlaeAdapter> created = new ArrayList<>();
-        for (SiteSelector.Match match : matches) {
+        for (int i = 0; i < matches.size(); i++) {
+            SiteSelector.Match match = matches.get(i);
             String name = match.slice() == null ? "mlae" : "mlae_" + match.slice().name();
             int rows = match.slice() == null ? match.site().outFeatures() : match.slice().size();
-            MlaeAdapter adapter = new MlaeAdapter(name, match.site().inFeatures(), rows, match.slice(),
-                    match.site().depth(), built, settings);
+            MlaeAdapter adapter = new MlaeAdapter(name, match.site().inFeatures(), rows, match.slice(), groupOf[i], built,
+                    settings);
             adapter.initialize(model.manager(), DataType.FLOAT32);
             created.add(adapter);
         }
         for (int i = 0; i < matches.size(); i++) {
             matches.get(i).site().attach(created.get(i));
         }
+        model.setFrozenBackboneEval(settings.frozenEval());
         adapters.addAll(created);
         masks = built;
+        keptPerBlock = kept;
+        dropoutPerBlock = dropout;
     }
 
     @Override
@@ -109,7 +129,7 @@ public final class MlaeTuner implements Tuner {
         for (MlaeAdapter adapter : adapters) {
             long perExpert = adapter.a().getShape().get(1) + adapter.b().getShape().get(1)
                     + (adapter.lambda() == null ? 0 : 1);
-            frozenForGood += (masks.experts() - masks.trainableExperts(adapter.depth())) * perExpert;
+            frozenForGood += (masks.experts() - masks.trainableExperts(adapter.group())) * perExpert;
         }
         return counted - frozenForGood;
     }
@@ -131,15 +151,10 @@ public final class MlaeTuner implements Tuner {
         }
         mlae.put("lambda_init", settings.lambdaInit());
         mlae.put("lambda_source", settings.lambdaSource());
+        mlae.put("mask_scope", settings.masksPerSite() ? "site" : "block");
         if (masks != null) {
-            List<Integer> kept = new ArrayList<>();
-            List<Double> p = new ArrayList<>();
-            for (int l = 0; l < masks.depth(); l++) {
-                kept.add(masks.kept(l));
-                p.add(masks.dropout(l));
-            }
-            mlae.put("experts_per_block", kept);
-            mlae.put("dropout_per_block", p);
+            mlae.put("experts_per_block", Arrays.stream(keptPerBlock).boxed().toList());
+            mlae.put("dropout_per_block", Arrays.stream(dropoutPerBlock).boxed().toList());
             lambdaRange(mlae);
         }
         result.put("mlae", mlae);
@@ -156,7 +171,7 @@ public final class MlaeTuner implements Tuner {
                 return;
             }
             float[] lam = adapter.lambda().getArray().toFloatArray();
-            for (int i = 0; i < masks.trainableExperts(adapter.depth()); i++) {
+            for (int i = 0; i < masks.trainableExperts(adapter.group()); i++) {
                 min = Math.min(min, lam[i]);
                 max = Math.max(max, lam[i]);
                 sum += lam[i];

@@ -2,9 +2,9 @@ package org.peft4j.methods.mlae;
 
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import org.peft4j.api.data.Benchmarks;
 
 /**
  * The paper's per-dataset optimum on VTAB-1k (MLAE, Appendix A.2, Table 10): the expert-level dropout
@@ -22,47 +22,39 @@ public final class VtabPresets {
     public record Preset(String dataset, double dropout, double lambdaInit) {}
 
     private static final Map<String, Preset> PRESETS = new LinkedHashMap<>();
-    private static final Map<String, String> ALIASES = new LinkedHashMap<>();
 
     static {
         // Table 10, in its column order: Natural, Specialized, Structured.
-        add("cifar", 0.7, 2, "cifar100", "cifar_100");
-        add("caltech101", 0.1, 0.5, "caltech");
+        add("cifar", 0.7, 2);
+        add("caltech101", 0.1, 0.5);
         add("dtd", 0.7, 0.25);
-        add("oxford_flowers102", 0.7, 1, "flowers102", "flowers", "oxford_flowers", "flower102");
-        add("oxford_iiit_pet", 0.7, 2, "pets", "pet", "oxford_pets", "oxford_pet", "oxford_iiit_pets");
-        add("svhn", 0.5, 4, "nhas"); // Table 10 prints "NHAS": the SVHN column
-        add("sun397", 0.7, 4, "sun");
-        add("patch_camelyon", 0.7, 1, "camelyon", "pcam");
+        add("oxford_flowers102", 0.7, 1);
+        add("oxford_iiit_pet", 0.7, 2);
+        add("svhn", 0.5, 4);
+        add("sun397", 0.7, 4);
+        add("patch_camelyon", 0.7, 1);
         add("eurosat", 0.5, 4);
-        add("resisc45", 0.5, 2, "resisc");
-        add("diabetic_retinopathy", 0.7, 0.25, "retinopathy");
-        add("clevr_count", 0, 0.125, "clevr_counting");
-        add("clevr_dist", 0, 0.125, "clevr_distance");
+        add("resisc45", 0.5, 2);
+        add("diabetic_retinopathy", 0.7, 0.25);
+        add("clevr_count", 0, 0.125);
+        add("clevr_dist", 0, 0.125);
         add("dmlab", 0.5, 2);
-        add("kitti", 0.5, 1, "kitti_dist", "kitti_distance");
-        add("dsprites_loc", 0.5, 1, "dspr_loc", "dsprites_location");
-        add("dsprites_ori", 0.7, 4, "dspr_ori", "dsprites_orientation");
-        add("smallnorb_azi", 0, 1, "smallnorb_azim", "snorb_azim", "snorb_azi", "smallnorb_azimuth");
-        add("smallnorb_ele", 0, 0.25, "snorb_ele", "smallnorb_elevation", "snorb_elevation");
+        add("kitti", 0.5, 1);
+        add("dsprites_loc", 0.5, 1);
+        add("dsprites_ori", 0.7, 4);
+        add("smallnorb_azi", 0, 1);
+        add("smallnorb_ele", 0, 0.25);
     }
 
     private VtabPresets() {}
 
-    private static void add(String name, double dropout, double lambdaInit, String... aliases) {
+    private static void add(String name, double dropout, double lambdaInit) {
         PRESETS.put(name, new Preset(name, dropout, lambdaInit));
-        ALIASES.put(name, name);
-        for (String alias : aliases) {
-            ALIASES.put(alias, name);
-        }
     }
 
-    /** The preset for a dataset name (any accepted spelling), if Table 10 has one. */
+    /** The preset for a dataset name (any spelling {@link Benchmarks} accepts), if Table 10 has one. */
     public static Optional<Preset> find(String dataset) {
-        if (dataset == null) {
-            return Optional.empty();
-        }
-        return Optional.ofNullable(ALIASES.get(normalise(dataset))).map(PRESETS::get);
+        return Benchmarks.vtabTask(dataset).map(PRESETS::get);
     }
 
     /** The 19 canonical names, in Table 10's order. */
@@ -70,15 +62,4 @@ public final class VtabPresets {
         return List.copyOf(PRESETS.keySet());
     }
 
-    /**
-     * Lower case, last path segment, separators as underscores, without a {@code vtab}/{@code vtab_1k} prefix
-     * or a {@code _1k} suffix: {@code "VTAB-1k/sNORB-Azim"} becomes {@code snorb_azim}.
-     */
-    static String normalise(String dataset) {
-        String name = dataset.trim().toLowerCase(Locale.ROOT);
-        name = name.substring(Math.max(name.lastIndexOf('/'), name.lastIndexOf('\\')) + 1);
-        name = name.replaceAll("[-\\s.]+", "_");
-        name = name.replaceFirst("^vtab_?(1k_)?", "");
-        return name.replaceFirst("_1k$", "");
-    }
 }

@@ -12,6 +12,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.peft4j.api.StepContext;
 import org.peft4j.api.site.OutputSlice;
+import org.peft4j.api.testing.RowDropout;
 import org.peft4j.api.testing.SiteHarness;
 import org.peft4j.api.testing.TestContexts;
 
@@ -263,6 +264,34 @@ class MlaeAdapterTest {
             NDArray delta = h.forward(x, true).sub(lin);
             assertThat(delta.sub(perExpertDelta(x, adapter, mask)).abs().max().getFloat()).isLessThan(1e-5f);
             assertThat(h.maxMergeDifference(x)).isLessThanOrEqualTo(1e-5);
+        }
+    }
+
+    @Test
+    void inputDropoutDropsWholeInputsOnlyInTraining() {
+        // in = 1 and no expert masking: dropout on x drops or rescales each token's whole delta
+        try (SiteHarness h = SiteHarness.linear(1, 6, java.util.List.of(), 31)) {
+            NDArray x = h.randomInput(4, 50);
+            NDArray base = h.forward(x, false);
+            MlaeSettings s = settings("rank = 3, masking = none, input-dropout = 0.3, lambda-init = 2");
+            ExpertMasks masks = new ExpertMasks(3, new int[] {3}, new double[] {0});
+            MlaeAdapter adapter = trained(h, "mlae", null, masks, s);
+            NDArray eval = h.forward(x, false);
+            assertThat(eval.sub(h.forward(x, false)).abs().max().getFloat()).isZero();
+            assertThat(eval.sub(base).sub(perExpertDelta(x, adapter, new float[] {1, 1, 1})).abs().max().getFloat())
+                    .isLessThan(1e-5f);
+            RowDropout rows = RowDropout.of(h.forward(x, true).sub(base), eval.sub(base), 0.3, 1e-5);
+            assertThat(rows.wholeRowsDroppedAndKept()).as(rows.toString()).isTrue();
+        }
+    }
+
+    @Test
+    void aStartsKaimingUniformWithBoundOneOverSqrtIn() {
+        try (SiteHarness h = SiteHarness.linear(64, 8, java.util.List.of(), 32)) {
+            ExpertMasks masks = new ExpertMasks(16, new int[] {16}, new double[] {0});
+            MlaeAdapter adapter = h.attach(new MlaeAdapter("mlae", 64, 8, null, 0, masks, settings("rank = 16")));
+            float max = adapter.a().getArray().abs().max().getFloat();
+            assertThat(max).isLessThanOrEqualTo(0.125f).isGreaterThan(0.95f * 0.125f); // 1 / sqrt(64)
         }
     }
 

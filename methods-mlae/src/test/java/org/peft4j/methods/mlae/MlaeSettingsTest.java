@@ -142,7 +142,7 @@ class MlaeSettingsTest {
         }
         assertThat(keys).containsExactly("targets", "layers", "exclude", "rank", "init", "adaptive", "lambda-init",
                 "masking", "dropout", "dropout-pattern", "dropout-per-layer", "experts-pattern", "experts-per-layer",
-                "preset", "input-dropout");
+                "preset", "input-dropout", "mask-scope", "frozen-eval");
         assertThat(TestContexts.method("mlae", "").settings().root().keySet()).containsExactlyInAnyOrderElementsOf(keys);
     }
 }

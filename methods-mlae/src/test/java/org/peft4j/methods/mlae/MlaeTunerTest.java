@@ -212,6 +212,54 @@ class MlaeTunerTest {
     }
 
     @Test
+    void everySiteDrawsItsOwnMaskByDefaultAndABlocksSitesShareOneWithMaskScopeBlock() {
+        // three sites per block; which experts get no lambda gradient in a step is what that site's mask dropped
+        for (String scope : List.of("site", "block")) {
+            try (TinyModel model = new TinyModel(DIM, 3, 4, 12)) {
+                MlaeTuner tuner = tuner("targets = [\"attn.qkv:q\", \"attn.qkv:v\", mlp.fc1], dropout = 0.5, mask-scope = "
+                        + scope, 21);
+                tuner.attach(model);
+                randomise(tuner, model);
+                Map<MlaeAdapter, Integer> depthOf = new java.util.IdentityHashMap<>();
+                model.sites().forEach(site -> site.adapters().forEach(a -> depthOf.put((MlaeAdapter) a, site.depth())));
+                int sameWithinBlock = 0;
+                int sameAcrossBlocks = 0;
+                int pairsWithinBlock = 0;
+                for (long s = 0; s < 10; s++) {
+                    List<float[][]> grads = oneStep(tuner, model, 21, s);
+                    List<String> dropped = new ArrayList<>();
+                    for (float[][] g : grads) {
+                        StringBuilder zeros = new StringBuilder();
+                        for (float lambdaGrad : g[2]) {
+                            zeros.append(lambdaGrad == 0f ? '0' : '1');
+                        }
+                        dropped.add(zeros.toString());
+                    }
+                    for (int i = 0; i < grads.size(); i++) {
+                        for (int j = i + 1; j < grads.size(); j++) {
+                            boolean same = dropped.get(i).equals(dropped.get(j));
+                            if (depthOf.get(tuner.adapters().get(i)).equals(depthOf.get(tuner.adapters().get(j)))) {
+                                sameWithinBlock += same ? 1 : 0;
+                                pairsWithinBlock++;
+                            } else {
+                                sameAcrossBlocks += same ? 1 : 0;
+                            }
+                        }
+                    }
+                }
+                // two independent 8-expert masks agree with probability 2^-8 (270 pairs across blocks here)
+                assertThat(sameAcrossBlocks).as(scope).isLessThanOrEqualTo(4);
+                if (scope.equals("site")) {
+                    assertThat(sameWithinBlock).as(scope).isLessThanOrEqualTo(2);
+                } else {
+                    assertThat(sameWithinBlock).as(scope).isEqualTo(pairsWithinBlock);
+                }
+                assertThat(((Map<?, ?>) tuner.analysis(model).get("mlae")).get("mask_scope")).isEqualTo(scope);
+            }
+        }
+    }
+
+    @Test
     void mixedMasksNeverTrainMaskedExpertsAndDropTheOthersPerStep() {
         try (TinyModel model = new TinyModel(DIM, 12, 4, 6)) {
             MlaeTuner tuner = tuner("masking = mixed, dropout = 0.5", 9);

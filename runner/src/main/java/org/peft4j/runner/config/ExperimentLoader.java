@@ -8,6 +8,7 @@ import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -24,6 +25,8 @@ import org.peft4j.runner.registry.MethodRegistry;
  * and line, or the {@code --set} argument).
  */
 public final class ExperimentLoader {
+
+    private static final String COMPARE = "compare.";
 
     private final MethodRegistry methods;
 
@@ -61,29 +64,50 @@ public final class ExperimentLoader {
 
     /** Reads {@code file} and the overrides and reports every problem instead of throwing (a missing or unparsable file throws). */
     public Validation validate(Path file, List<String> overrides) {
+        return validate(parseFile(file), file.toString(), overrides);
+    }
+
+    /** Parses an experiment file (HOCON), with a clear error if it is missing or malformed. */
+    public static Config parseFile(Path file) {
         if (!Files.isRegularFile(file)) {
             throw new PeftException("experiment file not found: " + file);
         }
-        Config user;
         try {
-            user = ConfigFactory.parseFile(file.toFile(), ConfigParseOptions.defaults().setAllowMissing(false));
+            return ConfigFactory.parseFile(file.toFile(), ConfigParseOptions.defaults().setAllowMissing(false));
         } catch (ConfigException e) {
             throw new PeftException("cannot parse " + file + ": " + e.getMessage());
         }
-        return validate(user, file.toString(), overrides);
+    }
+
+    /**
+     * The user's config with {@code key=value} overrides applied on top, each value's origin naming its --set; an
+     * override that does not parse is an error.
+     */
+    public static Config withOverrides(Config user, List<String> overrides) {
+        List<String> problems = new ArrayList<>();
+        Config out = withOverrides(user, overrides, problems);
+        PeftException.throwIfAny(problems);
+        return out;
+    }
+
+    private static Config withOverrides(Config user, List<String> overrides, List<String> problems) {
+        Config out = user.hasPath("peft4j") && user.root().size() == 1 ? user.getConfig("peft4j") : user;
+        for (String override : overrides) {
+            try {
+                out = parseOverride(override).withFallback(out);
+            } catch (PeftException e) {
+                problems.add(e.getMessage());
+            }
+        }
+        return out;
     }
 
     /** {@link #validate(Path, List)} of already-parsed HOCON. */
     public Validation validate(Config userConfig, String source, List<String> overrides) {
         Problems problems = new Problems(source);
-        Config user = userConfig.hasPath("peft4j") && userConfig.root().size() == 1 ? userConfig.getConfig("peft4j") : userConfig;
-        for (String override : overrides) {
-            try {
-                user = parseOverride(override).withFallback(user);
-            } catch (PeftException e) {
-                problems.addRaw(e.getMessage());
-            }
-        }
+        List<String> overrideProblems = new ArrayList<>();
+        Config user = withOverrides(userConfig, overrides, overrideProblems);
+        overrideProblems.forEach(problems::addRaw);
         Config runnerReference = methods.reference().getConfig("peft4j").withoutPath("methods");
         MethodChoice method = chooseMethod(user, runnerReference, source, problems);
         for (Map.Entry<String, ConfigValue> entry : user.entrySet()) {
@@ -96,6 +120,8 @@ public final class ExperimentLoader {
                 if (method.defaults() != null) {
                     checkOption(key, value, method, source, problems);
                 }
+            } else if (key.startsWith(COMPARE)) {
+                continue; // the comparison block is checked by the matrix that reads it; `run` ignores it
             } else if (!has(runnerReference, key)) {
                 problems.addRaw(unknownKey(key, value, source, runnerReference, method));
             } else {
@@ -117,6 +143,7 @@ public final class ExperimentLoader {
         Settings.Backbone backbone = Settings.Backbone.from(resolved.getConfig("backbone"), problems);
         Settings.Data data = Settings.Data.from(resolved, problems);
         Settings.Train train = Settings.Train.from(resolved, problems);
+        Settings.Compute.from(resolved, problems); // checked now, read by Experiment.compute()
         Config methodSettings = ConfigFactory.empty();
         if (method.defaults() != null) {
             Config userMethod = user.hasPath("method") && user.getValue("method").valueType() == ConfigValueType.OBJECT
@@ -255,7 +282,7 @@ public final class ExperimentLoader {
     }
 
     /** The known key with the smallest edit distance, if it is close enough to be a typo. */
-    static String closest(String key, Set<String> known) {
+    public static String closest(String key, Set<String> known) {
         return known.stream()
                 .min(Comparator.comparingInt(k -> distance(key, k)))
                 .filter(k -> distance(key, k) <= Math.max(2, key.length() / 4))

@@ -7,6 +7,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
+import org.peft4j.api.AttentionKernel;
+import org.peft4j.api.PeftException;
 import org.peft4j.runner.Devices;
 
 /**
@@ -152,6 +154,26 @@ public final class Settings {
             check(p, "train.eps", t.eps > 0, "must be > 0, got " + t.eps);
             check(p, "train.eval-every", t.evalEvery >= 0, "must be >= 0 (0 = only at the end), got " + t.evalEvery);
             return t;
+        }
+    }
+
+    /** Numeric precision and attention kernel; {@code precision} may be {@code auto} until the device is known. */
+    public record Compute(String precision, AttentionKernel attention) {
+
+        /** {@code c} is the {@code compute} block of a checked experiment. */
+        static Compute from(Config c, String source) {
+            return new Compute(c.getString("precision"), AttentionKernel.parse(c.getString("attention"), "compute.attention in " + source));
+        }
+
+        /** {@code all} holds the whole experiment (keys {@code compute.*}). */
+        static void from(Config all, Problems p) {
+            Config c = all.getConfig("compute");
+            oneOf(p, "compute.precision", c.getString("precision"), "auto", "fp32", "tf32", "fp16");
+            try {
+                AttentionKernel.parse(c.getString("attention"), "compute.attention in " + p.where("compute.attention"));
+            } catch (PeftException e) {
+                p.addFor("compute.attention", e.getMessage());
+            }
         }
     }
 

@@ -22,6 +22,50 @@ public final class ImageSet {
     /** Where the resized RGB of image {@code i} comes from. */
     private interface Source {
         byte[] rgb(int index);
+
+        /** Forgets cached images (their budget is given back). */
+        default void dropCache() {}
+    }
+
+    /** Image files decoded on first use, cached while the budget lasts. */
+    private static final class DiskImages implements Source {
+        private final List<Sample> samples;
+        private final int size;
+        private final long bytes;
+        private final CacheBudget budget;
+        private final AtomicReferenceArray<byte[]> cache;
+
+        DiskImages(List<Sample> samples, int size, CacheBudget budget) {
+            this.samples = samples;
+            this.size = size;
+            this.bytes = 3L * size * size;
+            this.budget = budget;
+            this.cache = new AtomicReferenceArray<>(samples.size());
+        }
+
+        @Override
+        public byte[] rgb(int index) {
+            byte[] cached = cache.get(index);
+            if (cached != null) {
+                return cached;
+            }
+            Sample s = samples.get(index);
+            ImageDecoder.Rgb decoded = ImageDecoder.decode(s.image(), s.where());
+            byte[] rgb = Resampler.resize(decoded.pixels(), decoded.height(), decoded.width(), size, size);
+            if (budget.tryReserve(bytes) && !cache.compareAndSet(index, null, rgb)) {
+                budget.release(bytes); // another thread cached it first
+            }
+            return rgb;
+        }
+
+        @Override
+        public void dropCache() {
+            for (int i = 0; i < cache.length(); i++) {
+                if (cache.getAndSet(i, null) != null) {
+                    budget.release(bytes);
+                }
+            }
+        }
     }
 
     private final String name;
@@ -81,24 +125,13 @@ public final class ImageSet {
      */
     public static ImageSet load(SplitList split, Transform transform, CacheBudget budget) {
         List<Sample> samples = split.samples();
-        int size = transform.cacheSize();
-        long bytes = 3L * size * size;
-        AtomicReferenceArray<byte[]> cache = new AtomicReferenceArray<>(samples.size());
-        Source source = index -> {
-            byte[] cached = cache.get(index);
-            if (cached != null) {
-                return cached;
-            }
-            Sample s = samples.get(index);
-            ImageDecoder.Rgb decoded = ImageDecoder.decode(s.image(), s.where());
-            byte[] rgb = Resampler.resize(decoded.pixels(), decoded.height(), decoded.width(), size, size);
-            if (budget.tryReserve(bytes) && !cache.compareAndSet(index, null, rgb)) {
-                budget.release(bytes); // another thread cached it first
-            }
-            return rgb;
-        };
-        return new ImageSet(split.name(), split.labels(), transform, source,
+        return new ImageSet(split.name(), split.labels(), transform, new DiskImages(samples, transform.cacheSize(), budget),
                 samples.stream().mapToInt(Sample::label).toArray(), 1);
+    }
+
+    /** Forgets the images cached so far and gives their bytes back to the budget (the set stays usable). */
+    public void dropCache() {
+        source.dropCache();
     }
 
     public int size() {

@@ -117,7 +117,8 @@ class ExperimentLoaderTest {
                                 + " train.betas, train.epochs, train.eps, train.eval-every, train.grad-clip, train.label-smoothing,"
                                 + " train.lr, train.min-lr, train.warmup-epochs, train.weight-decay",
                         "unknown key 'epochs' in " + dir.resolve("exp.conf") + " line 6; did you mean 'train.epochs'? Known keys:"
-                                + " backbone, data, device, experiment, method, output, progress, seed, seeds, train",
+                                + " backbone, compare, compute, data, device, executor, experiment, method, output, progress, seed,"
+                                + " seeds, train",
                         "method.rank in --set method.rank=1.5: expected a whole number, got 1.5",
                         "data.eval-batch-size in " + dir.resolve("exp.conf") + " line 5: must be > 0, got 0",
                         // min-lr is not blamed for the bad lr it is compared with
@@ -143,7 +144,7 @@ class ExperimentLoaderTest {
     void switchingTheMethodFromTheCommandLineNamesTheLeftoverOptions() {
         assertThatThrownBy(() -> load("method {\n  id = lora\n  rank = 8\n}\n", "method.id=linear"))
                 .hasMessage("unknown key 'method.rank' in " + dir.resolve("exp.conf") + " line 3: not an option of method linear"
-                        + " (method.id = linear from --set method.id=linear); rank is an option of lora, mlae;"
-                        + " method linear has no options");
+                        + " (method.id = linear from --set method.id=linear); rank is an option of lora, mlae."
+                        + " Known keys: method.frozen-eval");
     }
 }

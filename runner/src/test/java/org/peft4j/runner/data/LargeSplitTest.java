@@ -87,7 +87,7 @@ class LargeSplitTest {
     }
 
     private static JsonObject metrics(String dataset) throws IOException {
-        Path file = root.resolve("results/large/" + dataset + "/linear/seed-42/metrics.json");
+        Path file = root.resolve("results/large/" + dataset + "/linear/default/final/seed-42/metrics.json");
         return JsonParser.parseString(Files.readString(file)).getAsJsonObject();
     }
 
@@ -127,7 +127,7 @@ class LargeSplitTest {
     @Test
     void runningOutOfHeapIsOneLineNamingTheSettings() throws Exception {
         // one evaluation batch of all 20,000 images (35 MB of bytes) does not fit a 24 MB heap whatever the cache does
-        Object[] r = child("run", experiment("big", "train.epochs = 0\ndata.eval-batch-size = 20000\n").toString());
+        Object[] r = child("run", experiment("big", "experiment = oom\ntrain.epochs = 0\ndata.eval-batch-size = 20000\n").toString());
         assertThat(r[0]).isEqualTo(1);
         List<String> errors = ((String) r[1]).lines().filter(l -> l.startsWith("error") || l.contains("Exception")
                 || l.contains("OutOfMemoryError")).toList();

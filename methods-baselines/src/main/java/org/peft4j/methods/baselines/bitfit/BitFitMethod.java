@@ -25,9 +25,15 @@ import org.peft4j.api.site.SiteKind;
  * its module name (the key segment before {@code .bias}) contains {@code norm} (timm's names for norms that are
  * not sites).
  *
+ * <p>{@code relative-position-bias} (default true): Swin's {@code relative_position_bias_table}s train too, as
+ * the VPT and MoSA "Bias" baselines do (their name contains {@code bias}); Swin-B then trains 0.20M parameters.
+ *
  * <p>The runner's count of parameters requiring gradient is exactly the trained biases.
  */
 public final class BitFitMethod implements PeftMethod {
+
+    /** The key suffix of Swin's learned relative position biases. */
+    static final String RELATIVE_POSITION_BIAS = ".relative_position_bias_table";
 
     @Override
     public String id() {
@@ -42,22 +48,25 @@ public final class BitFitMethod implements PeftMethod {
     @Override
     public Tuner create(MethodContext context) {
         boolean normBias = context.bool("norm-bias");
+        boolean relativePositionBias = context.bool("relative-position-bias");
+        boolean frozenEval = context.bool("frozen-eval");
         return new Tuner() {
             @Override
             public void attach(AdaptableModel model) {
-                Map<String, Parameter> biases = trainedBiases(model, normBias);
+                Map<String, Parameter> biases = trainedBiases(model, normBias, relativePositionBias);
                 if (biases.isEmpty()) {
                     throw new PeftException("bitfit: model " + model.name() + " has no backbone bias"
                             + (normBias ? "" : " outside its norms (method.norm-bias = false in " + context.source() + ")")
                             + " to train");
                 }
                 biases.values().forEach(p -> p.freeze(false));
+                model.setFrozenBackboneEval(frozenEval);
             }
         };
     }
 
     /** The biases BitFit trains, by checkpoint key, in the model's order. */
-    public static Map<String, Parameter> trainedBiases(AdaptableModel model, boolean normBias) {
+    public static Map<String, Parameter> trainedBiases(AdaptableModel model, boolean normBias, boolean relativePositionBias) {
         Set<Parameter> normBiases = Collections.newSetFromMap(new IdentityHashMap<>());
         for (AdapterSite site : model.sites()) {
             if (site.kind() == SiteKind.NORM) {
@@ -66,7 +75,8 @@ public final class BitFitMethod implements PeftMethod {
         }
         Map<String, Parameter> chosen = new LinkedHashMap<>();
         model.backboneParameters().forEach((key, parameter) -> {
-            if (key.endsWith(".bias") && (normBias || !(normBiases.contains(parameter) || namedNorm(key)))) {
+            boolean bias = key.endsWith(".bias") && (normBias || !(normBiases.contains(parameter) || namedNorm(key)));
+            if (bias || relativePositionBias && key.endsWith(RELATIVE_POSITION_BIAS)) {
                 chosen.put(key, parameter);
             }
         });

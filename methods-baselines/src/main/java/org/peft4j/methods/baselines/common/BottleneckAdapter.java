@@ -9,16 +9,17 @@ import ai.djl.nn.norm.LayerNorm;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
 import java.util.Locale;
-import org.peft4j.api.nn.Ops;
 import org.peft4j.api.nn.Initializers;
+import org.peft4j.api.nn.Ops;
 import org.peft4j.api.site.AdapterBlock;
 
 /**
  * A bottleneck MLP added to a site's output: {@code out' = out + scale * up(dropout(act(down(LN?(h)))))}, with
- * {@code h} either the site's output (serial: Houlsby / Pfeiffer adapters) or its input (parallel: AdaptFormer).
- * {@code down} is {@code [bottleneck, features]} plus bias, {@code up} is {@code [features, bottleneck]} plus
- * bias (PyTorch layout). The optional LayerNorm is a trainable one of its own (weight 1, bias 0, eps 1e-5 as
- * {@code nn.LayerNorm}'s default, which AdaptFormer's code uses).
+ * {@code h} the site's output (serial: Houlsby / Pfeiffer adapters), its input (parallel: AdaptFormer) or their sum
+ * (on a residual site: the stream after the residual add, MoSA's Houlsby). {@code down} is {@code [bottleneck,
+ * features]} plus bias, {@code up} is {@code [features, bottleneck]} plus bias (PyTorch layout). The optional
+ * LayerNorm is a trainable one of its own (weight 1, bias 0, eps as configured: 1e-5 in AdaptFormer's code, 1e-6 in
+ * MoSA's).
  *
  * <p>With {@link Init#ZERO} the up projection and both biases start at zero, so the adapter adds an exact
  * zero and the model starts as the frozen one. It never folds into the site: the non-linearity makes that
@@ -29,29 +30,47 @@ import org.peft4j.api.site.AdapterBlock;
  */
 public final class BottleneckAdapter extends AdapterBlock {
 
-    /** LayerNorm eps of the adapter's own norm: PyTorch's {@code nn.LayerNorm} default. */
-    public static final float NORM_EPS = 1e-5f;
-
     /** What the bottleneck reads. */
     public enum Reads {
         /** The site's output (serial adapter). */
         OUTPUT,
         /** The site's input (parallel adapter). */
-        INPUT
+        INPUT,
+        /**
+         * Input plus output: on a residual site, the stream after the residual add (MoSA's Houlsby). The block adds
+         * the site's output to its shortcut afterwards, so the result equals MoSA's {@code h + f(h)} up to the
+         * rounding of one addition.
+         */
+        STREAM
     }
 
     /** The non-linearity between down and up. */
     public enum Act {
         GELU,
-        RELU;
+        RELU,
+        /** {@code x * sigmoid(x)} (MoSA's Houlsby). */
+        SILU,
+        /** {@code x * sigmoid(1.702 x)} (CLIP's and NOAH's adapters). */
+        QUICK_GELU;
 
         NDArray apply(NDArray x) {
-            return this == GELU ? ai.djl.nn.Activation.gelu(x) : ai.djl.nn.Activation.relu(x);
+            return switch (this) {
+                case GELU -> ai.djl.nn.Activation.gelu(x);
+                case RELU -> ai.djl.nn.Activation.relu(x);
+                case SILU -> x.mul(ai.djl.nn.Activation.sigmoid(x));
+                case QUICK_GELU -> x.mul(ai.djl.nn.Activation.sigmoid(Ops.scale(x, 1.702)));
+            };
         }
 
-        /** Parses a config value ({@code gelu}, {@code relu}). */
+        /** Parses a config value ({@code gelu}, {@code relu}, {@code silu}, {@code quick-gelu}). */
         public static Act of(String value) {
-            return valueOf(value.toUpperCase(Locale.ROOT));
+            return valueOf(value.toUpperCase(Locale.ROOT).replace('-', '_'));
+        }
+
+        /** The config values, for {@link org.peft4j.api.MethodContext#oneOf}. */
+        public static String[] names() {
+            return java.util.Arrays.stream(values()).map(a -> a.name().toLowerCase(Locale.ROOT).replace('_', '-'))
+                    .toArray(String[]::new);
         }
     }
 
@@ -84,14 +103,18 @@ public final class BottleneckAdapter extends AdapterBlock {
      * @param scale multiplies the adapter's output
      * @param dropout inverted dropout on the hidden activations during training (0 = none)
      * @param layerNorm whether a trainable LayerNorm comes before {@code down}
+     * @param layerNormEps that LayerNorm's eps
      */
     public record Spec(int features, int bottleneck, Reads reads, Act activation, Init init, float scale,
-            float dropout, boolean layerNorm) {
+            float dropout, boolean layerNorm, float layerNormEps) {
 
         public Spec {
             if (features <= 0 || bottleneck <= 0) {
                 throw new IllegalArgumentException(
                         "bottleneck adapter needs positive sizes, got " + features + " -> " + bottleneck);
+            }
+            if (layerNorm && !(layerNormEps > 0)) {
+                throw new IllegalArgumentException("the adapter's LayerNorm needs eps > 0, got " + layerNormEps);
             }
         }
     }
@@ -160,10 +183,14 @@ public final class BottleneckAdapter extends AdapterBlock {
 
     @Override
     protected NDArray adapt(ParameterStore store, NDArray input, NDArray output, boolean training) {
-        NDArray h = spec.reads() == Reads.OUTPUT ? output : input;
+        NDArray h = switch (spec.reads()) {
+            case OUTPUT -> output;
+            case INPUT -> input;
+            case STREAM -> input.add(output);
+        };
         if (spec.layerNorm()) {
             h = LayerNorm.layerNorm(h, new Shape(spec.features()), value(store, normWeight, h, training),
-                    value(store, normBias, h, training), NORM_EPS).singletonOrThrow();
+                    value(store, normBias, h, training), spec.layerNormEps()).singletonOrThrow();
         }
         // every op chain starts from the activations, so results live in the step's scope
         NDArray z = Linear.linear(h, value(store, downWeight, h, training), value(store, downBias, h, training))

@@ -6,7 +6,7 @@ import org.peft4j.api.nn.LowRankInit;
 
 /** LoRA's options, read and checked eagerly (keys as in reference.conf). */
 public record LoraSettings(int rank, double alpha, double dropout, List<String> targets, List<Integer> layers,
-        List<String> exclude, LowRankInit init) {
+        List<String> exclude, LowRankInit init, boolean frozenEval) {
 
     public static LoraSettings from(MethodContext ctx) {
         LowRankInit init = LowRankInit.from(ctx, "init");
@@ -16,7 +16,7 @@ public record LoraSettings(int rank, double alpha, double dropout, List<String> 
         }
         return new LoraSettings(ctx.positiveInt("rank"), alpha, ctx.probability("dropout", 0.99),
                 ctx.settings().getStringList("targets"), ctx.blockIndices("layers"),
-                ctx.settings().getStringList("exclude"), init);
+                ctx.settings().getStringList("exclude"), init, ctx.bool("frozen-eval"));
     }
 
     public float scale() {

@@ -49,8 +49,9 @@ public final class PromptAdapter extends AdapterBlock {
      * @param dim token width D
      * @param prefix tokens before the prompts (the site's {@code prefixTokens()})
      * @param fanIn Xavier fan-in (VPT: the patch vector size {@code 3 * p * p})
+     * @param fanOut Xavier fan-out (VPT: the embedding width)
      */
-    public PromptAdapter(String siteId, Mode mode, int count, int dim, int prefix, float dropout, long fanIn) {
+    public PromptAdapter(String siteId, Mode mode, int count, int dim, int prefix, float dropout, long fanIn, long fanOut) {
         super("vpt");
         this.siteId = siteId;
         this.mode = mode;
@@ -58,7 +59,7 @@ public final class PromptAdapter extends AdapterBlock {
         this.dim = dim;
         this.prefix = prefix;
         this.dropout = dropout;
-        this.prompts = param("prompts", new Shape(count, dim), Initializers.xavierUniform(fanIn, dim));
+        this.prompts = param("prompts", new Shape(count, dim), Initializers.xavierUniform(fanIn, fanOut));
     }
 
     public Parameter prompts() {

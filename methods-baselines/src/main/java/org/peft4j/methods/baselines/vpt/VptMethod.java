@@ -4,6 +4,7 @@ import ai.djl.ndarray.types.DataType;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import org.peft4j.api.AdaptableModel;
 import org.peft4j.api.MethodContext;
@@ -27,12 +28,22 @@ import org.peft4j.api.site.TokenSite;
  *       {@code prefix + P + patches} long.
  * </ul>
  *
- * The backbone drops the prompts before pooling (TokenSite contract). Init as VPT's code: uniform in
- * {@code +-sqrt(6 / (3 p^2 + D))}, Xavier with fan-in the patch vector {@code 3 p^2} = {@code inFeatures()} of the
- * {@code patch_embed.proj} site; a model without that site falls back to fan-in D (bound {@code sqrt(6 / 2D)}).
- * Defaults: {@code prompts = 10} (VPT tunes the length per task, from 1 to 200 tokens; its code's default is
- * 5), {@code dropout = 0} (VPT's config default; NOAH's VPT runs use 0.1). Trainable count: {@code P x D} per
- * prompted block, as the runner counts it.
+ * <p>On Swin (VPT's {@code vit_prompt/swin_transformer.py}) the same holds per block, with prompts of each stage's
+ * width: the backbone prepends a sample's prompts to each of its attention windows, averages their outputs over the
+ * windows, repeats them four times at each patch merging and lets the MLPs and norms see them; deep prompts replace
+ * them at every block after the first (so also right after each merge), as VPT's deep Swin does.
+ *
+ * <p>Pooling: a cls-token model drops the prompts (TokenSite contract). On average-pooled models (Swin, an
+ * average-pooled ViT) {@code pool-prompts = true} (default) averages them with the patch tokens, as VPT's code does
+ * for Swin and for MAE ViTs; {@code false} drops them. The frozen backbone runs in eval mode while the prompts train
+ * ({@code frozen-eval = true}, VPT's {@code train()} override), which matters only with drop path.
+ *
+ * <p>Init as VPT's code: uniform in {@code +-sqrt(6 / (3 p^2 + D))} with {@code 3 p^2} the patch vector ({@code
+ * patch_embed.proj}'s input) and {@code D} the embedding width ({@code patch_embed.proj}'s output: on Swin the
+ * first stage's, for the prompts of every stage, as VPT's Swin); a model without that site falls back to the
+ * site's width for both (bound {@code sqrt(6 / 2D)}). Defaults: {@code prompts = 10} (VPT tunes the length per task,
+ * from 1 to 200 tokens; its code's default is 5), {@code dropout = 0} (VPT's config default; NOAH's VPT runs use
+ * 0.1). Trainable count: {@code P x D} per prompted block, as the runner counts it.
  */
 public final class VptMethod implements PeftMethod {
 
@@ -70,36 +81,38 @@ public final class VptMethod implements PeftMethod {
                 }
                 sites.sort(Comparator.comparingInt(AdapterSite::depth)); // stable: forward order within a depth
                 List<TokenSite> prompted = settings.deep() ? sites : sites.subList(0, 1);
-                requireOneSequence(model, prompted);
-                long fanIn = model.site(PATCH_EMBED_SITE).map(AdapterSite::inFeatures)
-                        .orElse(prompted.get(0).inFeatures());
+                requireOnePrefix(model, prompted);
+                Optional<AdapterSite> patchEmbed = model.site(PATCH_EMBED_SITE);
                 List<PromptAdapter> adapters = new ArrayList<>();
                 for (int i = 0; i < prompted.size(); i++) {
                     TokenSite site = prompted.get(i);
+                    long fanIn = patchEmbed.map(AdapterSite::inFeatures).orElse(site.inFeatures());
+                    long fanOut = patchEmbed.map(AdapterSite::outFeatures).orElse(site.inFeatures());
                     PromptAdapter adapter = new PromptAdapter(site.id(),
                             i == 0 ? PromptAdapter.Mode.INSERT : PromptAdapter.Mode.REPLACE, settings.prompts(),
-                            site.inFeatures(), site.prefixTokens(), settings.dropout(), fanIn);
+                            site.inFeatures(), site.prefixTokens(), settings.dropout(), fanIn, fanOut);
                     adapter.initialize(model.manager(), DataType.FLOAT32);
                     adapters.add(adapter);
                 }
                 for (int i = 0; i < prompted.size(); i++) {
                     prompted.get(i).attach(adapters.get(i));
                 }
+                model.setPromptsPooled(settings.poolPrompts());
+                model.setFrozenBackboneEval(settings.frozenEval());
             }
         };
     }
 
     /**
-     * Deep prompts replace the previous block's, so every prompted site must see the same sequence layout (width
-     * and prefix). A hierarchical backbone whose token sequence changes between stages needs its own scheme.
+     * Deep prompts replace the previous block's, so every prompted site must put them at the same place (the same
+     * number of prefix tokens); their width may change between stages (Swin).
      */
-    private static void requireOneSequence(AdaptableModel model, List<TokenSite> prompted) {
+    private static void requireOnePrefix(AdaptableModel model, List<TokenSite> prompted) {
         TokenSite first = prompted.get(0);
         for (TokenSite site : prompted) {
-            if (site.inFeatures() != first.inFeatures() || site.prefixTokens() != first.prefixTokens()) {
+            if (site.prefixTokens() != first.prefixTokens()) {
                 throw new PeftException("vpt: deep prompts need one token layout, but on " + model.name() + " site "
-                        + first.id() + " has width " + first.inFeatures() + " and " + first.prefixTokens()
-                        + " prefix tokens while " + site.id() + " has " + site.inFeatures() + " and "
+                        + first.id() + " has " + first.prefixTokens() + " prefix tokens while " + site.id() + " has "
                         + site.prefixTokens() + "; use method.mode = shallow");
             }
         }

@@ -6,18 +6,24 @@ import static org.peft4j.methods.baselines.testing.Fixtures.maxDiff;
 import static org.peft4j.methods.baselines.testing.Fixtures.set;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.nn.Activation;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.peft4j.api.PeftException;
 import org.peft4j.api.nn.Initializers;
 import org.peft4j.api.site.BranchSite;
 import org.peft4j.api.site.LinearSite;
+import org.peft4j.api.site.ResidualSite;
 import org.peft4j.api.site.SiteKind;
+import org.peft4j.api.testing.RowDropout;
 import org.peft4j.api.testing.SiteHarness;
 import org.peft4j.api.testing.TestContexts;
 import org.peft4j.api.testing.TinyModel;
 import org.peft4j.methods.baselines.common.BottleneckAdapter;
+import org.peft4j.methods.baselines.common.Placement;
 import org.peft4j.methods.baselines.testing.Fixtures;
 
 class AdapterTest {
@@ -122,19 +128,104 @@ class AdapterTest {
             NDArray x = model.manager().randomNormal(Fixtures.shape(2, 5, 8));
             NDArray before = model.logits(x, false);
             new AdapterMethod().create(TestContexts.method("adapter", "bottleneck = 4")).attach(model);
-            assertThat(Fixtures.adapted(model)).containsExactly("blocks.0.mlp[adapter]", "blocks.1.mlp[adapter]");
+            assertThat(Fixtures.adapted(model)).containsExactly("blocks.0.drop_path2[adapter]", "blocks.1.drop_path2[adapter]");
             assertThat(Fixtures.trainable(model)).isEqualTo(2 * (8 * 4 + 4 + 4 * 8 + 8)); // 152
             assertThat(maxDiff(model.logits(x, false), before)).isZero();
         }
         try (TinyModel model = new TinyModel(8, 2, 3, 6)) {
             new AdapterMethod().create(TestContexts.method("adapter", "style = houlsby, bottleneck = 4")).attach(model);
+            assertThat(Fixtures.adapted(model)).containsExactly("blocks.0.drop_path1[adapter]", "blocks.0.drop_path2[adapter]",
+                    "blocks.1.drop_path1[adapter]", "blocks.1.drop_path2[adapter]");
+            assertThat(Fixtures.trainable(model)).isEqualTo(4 * 76);
+        }
+        try (TinyModel model = new TinyModel(8, 2, 3, 6)) {
+            new AdapterMethod().create(TestContexts.method("adapter", "style = houlsby, placement = inside")).attach(model);
             assertThat(Fixtures.adapted(model)).containsExactly("blocks.0.attn[adapter]", "blocks.0.mlp[adapter]",
                     "blocks.1.attn[adapter]", "blocks.1.mlp[adapter]");
-            assertThat(Fixtures.trainable(model)).isEqualTo(4 * 76);
         }
         try (TinyModel model = new TinyModel(8, 3, 3, 6)) {
             new AdapterMethod().create(TestContexts.method("adapter", "layers = [1]")).attach(model);
-            assertThat(Fixtures.adapted(model)).containsExactly("blocks.1.mlp[adapter]");
+            assertThat(Fixtures.adapted(model)).containsExactly("blocks.1.drop_path2[adapter]");
+        }
+    }
+
+    @Test
+    void afterDropPathReadsWhatTheDropPathLeavesAndAfterAddTheStreamAfterTheAdd() {
+        // the residual site scales the branch by 0.5 (layer scale): z = 0.5 W x
+        for (String placement : new String[] {"after-drop-path", "after-add"}) {
+            try (SiteHarness h = Fixtures.residual(6, 0.5f, 8)) {
+                ResidualSite site = (ResidualSite) h.site();
+                NDArray x = h.randomInput(2, 5);
+                NDArray z = site.branch().forward(new ParameterStore(h.manager(), false), new NDList(x), false)
+                        .singletonOrThrow().mul(0.5f);
+                BottleneckAdapter a = h.attach(new BottleneckAdapter("adapter",
+                        settings("bottleneck = 3, placement = " + placement).spec(6)));
+                Fixtures.randomize(a.upWeight(), h.manager(), 0, 0.5f);
+                // NOAH: x + (z + f(z)); MoSA's Houlsby: (x + z) + f(x + z), here as x + (z + f(x + z))
+                NDArray read = placement.equals("after-add") ? x.add(z) : z;
+                NDArray expected = z.add(Activation.gelu(read.matMul(a.downWeight().getArray().transpose()))
+                        .matMul(a.upWeight().getArray().transpose()));
+                assertThat(maxDiff(h.forward(x, false), expected)).as(placement).isLessThan(1e-6f);
+            }
+        }
+    }
+
+    @Test
+    void everyActivationIsItsFormula() {
+        for (String act : BottleneckAdapter.Act.names()) {
+            try (SiteHarness h = branch(SiteKind.FFN, 6, 9)) {
+                NDArray x = h.randomInput(2, 4);
+                NDArray out = h.forward(x, false);
+                BottleneckAdapter a = h.attach(new BottleneckAdapter("adapter",
+                        settings("bottleneck = 5, activation = " + act).spec(6)));
+                Fixtures.randomize(a.upWeight(), h.manager(), 0, 0.5f);
+                NDArray z = out.matMul(a.downWeight().getArray().transpose());
+                NDArray hidden = switch (act) {
+                    case "gelu" -> Activation.gelu(z);
+                    case "relu" -> z.maximum(0f);
+                    case "silu" -> z.div(z.neg().exp().add(1f));
+                    default -> z.div(z.mul(-1.702f).exp().add(1f)); // quick-gelu: x sigmoid(1.702 x)
+                };
+                NDArray expected = out.add(hidden.matMul(a.upWeight().getArray().transpose()));
+                assertThat(maxDiff(h.forward(x, false), expected)).as(act).isLessThan(1e-6f);
+            }
+        }
+    }
+
+    @Test
+    void inputLayerNormUsesItsOwnWeightBiasAndMoSasEps() {
+        try (SiteHarness h = branch(SiteKind.FFN, 8, 10)) {
+            // a branch output whose variance is near 1e-6, so eps matters
+            NDArray x = h.randomInput(2, 3).mul(2e-3f);
+            NDArray out = h.forward(x, false);
+            BottleneckAdapter a = h.attach(new BottleneckAdapter("adapter",
+                    settings("bottleneck = 4, layernorm = in, activation = relu").spec(8)));
+            Fixtures.randomize(a.upWeight(), h.manager(), 0, 0.5f);
+            Parameter w = a.getParameters().get("norm_weight");
+            Parameter b = a.getParameters().get("norm_bias");
+            Fixtures.randomize(w, h.manager(), 1, 0.5f);
+            Fixtures.randomize(b, h.manager(), 0, 0.5f);
+            NDArray normed = Fixtures.layerNorm(out, w.getArray(), b.getArray(), 1e-6f);
+            NDArray expected = out.add(normed.matMul(a.downWeight().getArray().transpose()).maximum(0f)
+                    .matMul(a.upWeight().getArray().transpose()));
+            assertThat(maxDiff(h.forward(x, false), expected)).isLessThan(1e-5f);
+            NDArray otherEps = Fixtures.layerNorm(out, w.getArray(), b.getArray(), 1e-5f);
+            assertThat(maxDiff(otherEps, normed)).isGreaterThan(1e-2f); // eps is not negligible here
+        }
+    }
+
+    @Test
+    void hiddenDropoutDropsTheHiddenLayerOnlyInTraining() {
+        try (SiteHarness h = branch(SiteKind.FFN, 8, 11)) {
+            NDArray x = h.randomInput(4, 50);
+            NDArray base = h.forward(x, false);
+            BottleneckAdapter a = h.attach(new BottleneckAdapter("adapter",
+                    settings("bottleneck = 1, dropout = 0.1, activation = quick-gelu").spec(8)));
+            Fixtures.randomize(a.upWeight(), h.manager(), 0, 0.5f);
+            NDArray eval = h.forward(x, false);
+            assertThat(maxDiff(h.forward(x, false), eval)).isZero();
+            RowDropout rows = RowDropout.of(h.forward(x, true).sub(base), eval.sub(base), 0.1, 1e-5);
+            assertThat(rows.wholeRowsDroppedAndKept()).as(rows.toString()).isTrue();
         }
     }
 
@@ -146,6 +237,10 @@ class AdapterTest {
         assertThat(s.activation()).isEqualTo(BottleneckAdapter.Act.GELU);
         assertThat(s.init()).isEqualTo(BottleneckAdapter.Init.ZERO);
         assertThat(s.scale()).isEqualTo(1f);
+        assertThat(s.placement()).isEqualTo(Placement.AFTER_DROP_PATH);
+        assertThat(s.dropout()).isZero();
+        assertThat(s.layerNorm()).isFalse();
+        assertThat(s.frozenEval()).isFalse();
     }
 
     @Test
@@ -157,6 +252,9 @@ class AdapterTest {
         assertThatThrownBy(() -> settings("init = ones")).hasMessageContaining("method.init");
         assertThatThrownBy(() -> settings("scale = 0")).hasMessageContaining("method.scale");
         assertThatThrownBy(() -> settings("layers = [-1]")).hasMessageContaining("method.layers");
+        assertThatThrownBy(() -> settings("placement = mlp")).hasMessageContaining("method.placement")
+                .hasMessageContaining("after-drop-path | inside | after-add");
+        assertThatThrownBy(() -> settings("dropout = 1")).hasMessageContaining("method.dropout");
     }
 
     @Test

@@ -79,6 +79,21 @@ class BitFitTest {
     }
 
     @Test
+    void swinsRelativePositionBiasTablesTrainTooUnlessSwitchedOff() {
+        for (boolean on : new boolean[] {true, false}) {
+            LinearSite qkv = LinearSite.builder().setId("layers.0.blocks.0.attn.qkv").setFeatures(4, 12).build();
+            try (Fixtures.SitesOnly model = new Fixtures.SitesOnly(qkv)) {
+                Parameter table = model.addParameter("layers.0.blocks.0.attn.relative_position_bias_table", Fixtures.shape(9, 2));
+                Parameter weight = model.backboneParameters().get("layers.0.blocks.0.attn.qkv.weight");
+                new BitFitMethod().create(TestContexts.method("bitfit", "relative-position-bias = " + on)).attach(model);
+                assertThat(table.requiresGradient()).isEqualTo(on);
+                assertThat(weight.requiresGradient()).isFalse();
+                assertThat(Fixtures.trainable(model)).isEqualTo(12 + (on ? 18 : 0));
+            }
+        }
+    }
+
+    @Test
     void aModelWithoutBiasesIsAnError() {
         LinearSite noBias = LinearSite.builder().setId("blocks.0.attn.qkv").setFeatures(4, 12).optBias(false).build();
         try (Fixtures.SitesOnly model = new Fixtures.SitesOnly(noBias)) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import java.util.List;
 import java.util.Map;
@@ -11,10 +12,15 @@ import org.junit.jupiter.api.Test;
 import org.peft4j.api.PeftException;
 import org.peft4j.api.analysis.RankOneFactors;
 import org.peft4j.api.analysis.RankOneSimilarity;
+import org.peft4j.api.nn.Initializers;
 import org.peft4j.api.site.AdapterSite;
+import org.peft4j.api.site.ConvSite;
+import org.peft4j.api.site.LinearSite;
+import org.peft4j.api.testing.RowDropout;
 import org.peft4j.api.testing.SiteHarness;
 import org.peft4j.api.testing.TestContexts;
 import org.peft4j.api.testing.TinyModel;
+import org.peft4j.methods.baselines.testing.Fixtures;
 
 class LoraTest {
 
@@ -93,6 +99,73 @@ class LoraTest {
                     "blocks.1.attn.qkv[/lora_q, /lora_v]", "blocks.2.attn.qkv[/lora_q, /lora_v]");
             AdapterSite qkv = model.site("blocks.0.attn.qkv").orElseThrow();
             assertThat(qkv.adapters().get(0).getParameters().values().stream().allMatch(Parameter::requiresGradient)).isTrue();
+        }
+    }
+
+    @Test
+    void inputDropoutDropsWholeInputsOnlyInTraining() {
+        // in = 1: dropout on x drops or rescales each token's whole delta; on the output it would drop single entries
+        try (SiteHarness h = SiteHarness.linear(1, 6, List.of(), 12)) {
+            NDArray x = h.randomInput(4, 50);
+            NDArray base = h.forward(x, false);
+            LoraAdapter lora = h.attach(new LoraAdapter("lora", 1, 6, null, settings("rank = 2, alpha = 4, dropout = 0.3")));
+            train(lora, h);
+            NDArray eval = h.forward(x, false);
+            assertThat(eval.sub(h.forward(x, false)).abs().max().getFloat()).isZero();
+            NDArray formula = x.matMul(lora.a().getArray().transpose()).matMul(lora.b().getArray().transpose()).mul(2f);
+            assertThat(eval.sub(base).sub(formula).abs().max().getFloat()).isLessThan(1e-5f);
+            RowDropout rows = RowDropout.of(h.forward(x, true).sub(base), eval.sub(base), 0.3, 1e-5);
+            assertThat(rows.wholeRowsDroppedAndKept()).as(rows.toString()).isTrue();
+        }
+    }
+
+    @Test
+    void aStartsKaimingUniformWithBoundOneOverSqrtFanInOrGaussianWithStdOneOverRank() {
+        try (SiteHarness h = SiteHarness.linear(64, 48, List.of(), 13)) {
+            LoraAdapter kaiming = h.attach(new LoraAdapter("k", 64, 48, null, settings("rank = 16")));
+            LoraAdapter gaussian = h.attach(new LoraAdapter("g", 64, 48, null, settings("rank = 16, init = gaussian")));
+            float max = kaiming.a().getArray().abs().max().getFloat();
+            assertThat(max).isLessThanOrEqualTo(0.125f).isGreaterThan(0.95f * 0.125f); // 1 / sqrt(64)
+            NDArray g = gaussian.a().getArray();
+            assertThat((float) Math.sqrt(g.square().mean().getFloat())).isBetween(0.9f / 16, 1.1f / 16);
+            assertThat(kaiming.b().getArray().abs().max().getFloat()).isZero();
+        }
+        // a conv's A: fan-in = in/groups * k * k = 16 * 2 * 2
+        ConvSite conv = new ConvSite("stages.1.downsample.1", -1, new ConvSite.Geometry(16, 8, 2, 2, 0, 1), Initializers.normal(0.1));
+        try (SiteHarness h = SiteHarness.of(conv, 14)) {
+            LoraConvAdapter lora = h.attach(new LoraConvAdapter("lora", conv.geometry(), settings("rank = 16")));
+            assertThat(lora.a().getShape()).isEqualTo(new Shape(16, 64));
+            float max = lora.a().getArray().abs().max().getFloat();
+            assertThat(max).isLessThanOrEqualTo(0.125f).isGreaterThan(0.95f * 0.125f);
+        }
+    }
+
+    @Test
+    void convLoraUpdatesTheFlattenedKernelAndMergesExactlyForPlainAndDepthwiseConvs() {
+        for (ConvSite.Geometry g : List.of(new ConvSite.Geometry(4, 6, 2, 2, 0, 1), new ConvSite.Geometry(6, 6, 3, 1, 1, 6))) {
+            ConvSite conv = new ConvSite("blocks.0.conv", 0, g, Initializers.normal(0.3));
+            try (SiteHarness h = SiteHarness.of(conv, 15)) {
+                Fixtures.randomize(conv.bias().orElseThrow(), h.manager(), 0, 0.1f);
+                NDArray x = h.manager().randomNormal(new Shape(2, g.in(), 6, 6));
+                LoraConvAdapter lora = h.attach(new LoraConvAdapter("lora", g, settings("rank = 2, alpha = 6")));
+                Fixtures.randomize(lora.b(), h.manager(), 0, 0.5f);
+                NDArray w = conv.weight().orElseThrow().getArray();
+                NDArray delta = lora.b().getArray().matMul(lora.a().getArray()).mul(3f).reshape(w.getShape());
+                NDArray expected = g.convolve(x, w.add(delta), conv.bias().orElseThrow().getArray());
+                assertThat(h.forward(x, false).sub(expected).abs().max().getFloat()).as("%s", g).isLessThan(1e-5f);
+                assertThat(h.maxMergeDifference(x)).as("%s", g).isLessThanOrEqualTo(1e-5);
+            }
+        }
+    }
+
+    @Test
+    void frozenEvalIsAskedOfTheModelOnlyWhenSet() {
+        for (boolean on : new boolean[] {false, true}) {
+            try (Fixtures.SitesOnly model = new Fixtures.SitesOnly(LinearSite.builder().setId("blocks.0.attn.qkv")
+                    .setFeatures(4, 12).optSlices(SiteHarness.qkvSlices(4)).build())) {
+                new LoraMethod().create(TestContexts.method("lora", "frozen-eval = " + on)).attach(model);
+                assertThat(model.frozenEval()).isEqualTo(on);
+            }
         }
     }
 

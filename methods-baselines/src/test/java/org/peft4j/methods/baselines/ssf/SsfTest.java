@@ -5,10 +5,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.peft4j.methods.baselines.testing.Fixtures.maxDiff;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.peft4j.api.PeftException;
+import org.peft4j.api.nn.Initializers;
 import org.peft4j.api.site.AdapterSite;
+import org.peft4j.api.site.ConvSite;
+import org.peft4j.api.site.IdentitySite;
 import org.peft4j.api.site.LinearSite;
 import org.peft4j.api.site.NormSite;
 import org.peft4j.api.site.SiteKind;
@@ -141,6 +146,55 @@ class SsfTest {
     }
 
     @Test
+    void onAConvSiteItScalesAndShiftsEachChannelAndFoldsIntoTheFilters() {
+        for (ConvSite.Geometry g : List.of(new ConvSite.Geometry(3, 6, 4, 4, 0, 1), new ConvSite.Geometry(6, 6, 7, 1, 3, 6))) {
+            ConvSite conv = new ConvSite("stem.0", -1, g, Initializers.normal(0.3));
+            try (SiteHarness h = SiteHarness.of(conv, 16)) {
+                Fixtures.randomize(conv.bias().orElseThrow(), h.manager(), 0, 0.1f);
+                NDArray x = h.manager().randomNormal(new Shape(2, g.in(), 8, 8));
+                NDArray y = h.forward(x, false);
+                SsfAdapter ssf = h.attach(new SsfAdapter(6, SiteKind.CONV, true));
+                Fixtures.randomize(ssf.scale(), h.manager(), 1f, 0.3f);
+                Fixtures.randomize(ssf.shift(), h.manager(), 0f, 0.3f);
+                // channel c of y' is gamma_c * y_c + beta_c (dimension 1 of NCHW)
+                NDArray expected = y.mul(ssf.scale().getArray().reshape(6, 1, 1)).add(ssf.shift().getArray().reshape(6, 1, 1));
+                assertThat(maxDiff(h.forward(x, false), expected)).isLessThan(1e-6f);
+                assertThat(ssf.foldable()).isTrue();
+                assertThat(h.maxMergeDifference(x)).isLessThanOrEqualTo(1e-5);
+            }
+        }
+    }
+
+    @Test
+    void onAnIdentitySiteNothingFoldsSoItKeepsRunningMerged() {
+        try (SiteHarness h = SiteHarness.of(new IdentitySite("norm_pre", -1, 5), 17)) {
+            NDArray x = h.randomInput(2, 3).reshape(2, 3, 1, 5);
+            SsfAdapter ssf = h.attach(new SsfAdapter(5, SiteKind.IDENTITY, false));
+            Fixtures.randomize(ssf.shift(), h.manager(), 0f, 0.3f);
+            assertThat(ssf.foldable()).isFalse();
+            NDArray expected = x.mul(ssf.scale().getArray()).add(ssf.shift().getArray());
+            assertThat(maxDiff(h.forward(x, false), expected)).isLessThan(1e-6f);
+            assertThat(h.maxMergeDifference(x)).isZero();
+        }
+    }
+
+    @Test
+    void defaultsFollowSsfsCodeAndLeaveOutTheBiasFreeReductionAndThePooledNorms() {
+        SsfSettings s = SsfSettings.from(TestContexts.method("ssf", ""));
+        assertThat(s.targets()).containsExactly("**");
+        assertThat(s.exclude()).containsExactly("downsample.reduction", "fc_norm", "head.norm");
+        LinearSite reduction = LinearSite.builder().setId("layers.1.downsample.reduction").setFeatures(8, 4).optBias(false).build();
+        NormSite fcNorm = new NormSite("fc_norm", -1, 4, 1e-6f);
+        NormSite headNorm = new NormSite("head.norm", -1, 4, 1e-6f);
+        IdentitySite beforePool = new IdentitySite("norm_pre", -1, 4);
+        ConvSite stem = new ConvSite("stem.0", -1, new ConvSite.Geometry(3, 4, 4, 4, 0, 1), Initializers.normal(0.1));
+        try (Fixtures.SitesOnly model = new Fixtures.SitesOnly(stem, reduction, beforePool, fcNorm, headNorm)) {
+            new SsfMethod().create(TestContexts.method("ssf", "")).attach(model);
+            assertThat(Fixtures.adapted(model)).containsExactly("stem.0[ssf]", "norm_pre[ssf]");
+        }
+    }
+
+    @Test
     void badTargetsNameTheKey() {
         assertThatThrownBy(() -> new SsfMethod().create(TestContexts.method("ssf", "targets = []")))
                 .isInstanceOf(PeftException.class).hasMessageContaining("method.targets");
@@ -152,7 +206,7 @@ class SsfTest {
             assertThatThrownBy(() -> new SsfMethod().create(TestContexts.method("ssf", "targets = [attn.qvk]")).attach(model))
                     .hasMessageContaining("method.targets").hasMessageContaining("'attn.qvk'");
             assertThatThrownBy(() -> new SsfMethod().create(TestContexts.method("ssf", "targets = [mlp]")).attach(model))
-                    .hasMessageContaining("FFN"); // a branch site is not LINEAR / NORM
+                    .hasMessageContaining("FFN"); // a branch site is not LINEAR / NORM / CONV / IDENTITY
             assertThat(model.sites().stream().allMatch(s -> s.adapters().isEmpty())).isTrue();
         }
     }

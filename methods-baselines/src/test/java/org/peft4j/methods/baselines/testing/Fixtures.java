@@ -1,21 +1,30 @@
 package org.peft4j.methods.baselines.testing;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
+import ai.djl.util.PairList;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.peft4j.api.AdaptableModel;
+import org.peft4j.api.nn.Initializers;
+import org.peft4j.api.nn.ModuleBlock;
 import org.peft4j.api.site.Adapter;
 import org.peft4j.api.site.AdapterBlock;
 import org.peft4j.api.site.AdapterSite;
+import org.peft4j.api.site.BranchSite;
+import org.peft4j.api.site.LinearSite;
+import org.peft4j.api.site.ResidualSite;
 import org.peft4j.api.site.SiteBlock;
+import org.peft4j.api.site.SiteKind;
+import org.peft4j.api.testing.SiteHarness;
 
 /** Small helpers the baseline tests share. */
 public final class Fixtures {
@@ -81,6 +90,39 @@ public final class Fixtures {
         return out;
     }
 
+    /**
+     * A residual site {@code blocks.0.drop_path2} over an FFN branch {@code blocks.0.mlp} whose frozen op is a random
+     * linear map, with {@code factor} standing in for layer scale (and a kept drop path): output = factor * W x.
+     */
+    public static SiteHarness residual(int dim, float factor, long seed) {
+        LinearSite inner = LinearSite.builder().setId("blocks.0.inner").setFeatures(dim, dim)
+                .optWeightInit(Initializers.normal(0.5)).build();
+        BranchSite branch = new BranchSite("blocks.0.mlp", SiteKind.FFN, 0, dim, inner);
+        return SiteHarness.of(new ResidualSite("blocks.0.drop_path2", branch, new Times(factor)), seed);
+    }
+
+    /** Multiplies by a constant (a stand-in for layer scale). */
+    public static final class Times extends ModuleBlock {
+        private final float factor;
+
+        public Times(float factor) {
+            this.factor = factor;
+        }
+
+        @Override
+        protected NDList forwardInternal(ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
+            return new NDList(inputs.singletonOrThrow().mul(factor));
+        }
+    }
+
+    /** PyTorch's {@code layer_norm} over the last dimension, written out: (x - mean) / sqrt(var + eps) * w + b. */
+    public static NDArray layerNorm(NDArray x, NDArray weight, NDArray bias, float eps) {
+        int last = x.getShape().dimension() - 1;
+        NDArray mean = x.mean(new int[] {last}, true);
+        NDArray var = x.sub(mean).square().mean(new int[] {last}, true);
+        return x.sub(mean).div(var.add(eps).sqrt()).mul(weight).add(bias);
+    }
+
     /** An adapter that passes the output through and remembers it (attach it after the adapter under test). */
     public static final class Probe extends AdapterBlock {
         public NDArray last;
@@ -99,6 +141,8 @@ public final class Fixtures {
     /** An AdaptableModel over hand-built sites (no forward): for attach-time checks. */
     public static final class SitesOnly implements AdaptableModel, AutoCloseable {
         private final NDManager manager = NDManager.newBaseManager();
+        private boolean frozenEval;
+        private boolean promptsPooled;
         private final List<AdapterSite> sites;
         private final Map<String, Parameter> backbone = new LinkedHashMap<>();
 
@@ -140,6 +184,36 @@ public final class Fixtures {
         @Override
         public NDManager manager() {
             return manager;
+        }
+
+        @Override
+        public void setFrozenBackboneEval(boolean eval) {
+            frozenEval = eval;
+        }
+
+        /** Adds a frozen backbone parameter that belongs to no site (like Swin's relative position bias table). */
+        public Parameter addParameter(String key, Shape shape) {
+            Parameter p = Parameter.builder().setName(key).setType(Parameter.Type.OTHER).optShape(shape)
+                    .optInitializer(Initializers.normal(0.02)).build();
+            p.initialize(manager, DataType.FLOAT32);
+            p.freeze(true);
+            backbone.put(key, p);
+            return p;
+        }
+
+        @Override
+        public void setPromptsPooled(boolean pooled) {
+            promptsPooled = pooled;
+        }
+
+        /** What the method asked with {@link #setPromptsPooled}. */
+        public boolean promptsPooled() {
+            return promptsPooled;
+        }
+
+        /** What the method asked with {@link #setFrozenBackboneEval}. */
+        public boolean frozenEval() {
+            return frozenEval;
         }
 
         @Override

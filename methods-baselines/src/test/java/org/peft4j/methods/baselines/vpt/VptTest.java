@@ -31,7 +31,7 @@ class VptTest {
     }
 
     private static PromptAdapter prompts(PromptAdapter.Mode mode, int count, float dropout) {
-        return new PromptAdapter("blocks.0", mode, count, D, 1, dropout, D);
+        return new PromptAdapter("blocks.0", mode, count, D, 1, dropout, D, D);
     }
 
     @Test
@@ -187,11 +187,40 @@ class VptTest {
     }
 
     @Test
+    void deepPromptsOnAHierarchicalModelTakeEachStagesWidthAndThePatchEmbeddingsBound() {
+        // Swin-like: no prefix, the second stage twice as wide; VPT's Swin draws every prompt with the embedding's fans
+        LinearSite patch = LinearSite.builder().setId("patch_embed.proj").setFeatures(48, 16).build();
+        try (Fixtures.SitesOnly model = new Fixtures.SitesOnly(patch, new TokenSite("layers.0.blocks.0", 0, 16, 0),
+                new TokenSite("layers.1.blocks.0", 1, 32, 0))) {
+            new VptMethod().create(TestContexts.method("vpt", "prompts = 60")).attach(model);
+            PromptAdapter first = (PromptAdapter) model.sites().get(1).adapters().get(0);
+            PromptAdapter second = (PromptAdapter) model.sites().get(2).adapters().get(0);
+            assertThat(first.prompts().getShape()).isEqualTo(Fixtures.shape(60, 16));
+            assertThat(second.prompts().getShape()).isEqualTo(Fixtures.shape(60, 32));
+            assertThat(second.mode()).isEqualTo(PromptAdapter.Mode.REPLACE);
+            float bound = (float) Math.sqrt(6.0 / (48 + 16));
+            for (PromptAdapter vpt : List.of(first, second)) {
+                float max = vpt.prompts().getArray().abs().max().getFloat();
+                assertThat(max).isLessThanOrEqualTo(bound).isGreaterThan(0.95f * bound);
+            }
+            assertThat(model.promptsPooled()).isTrue(); // VPT's code averages the prompts on average-pooled models
+            assertThat(model.frozenEval()).isTrue(); // and runs the frozen encoder in eval mode
+        }
+        try (Fixtures.SitesOnly model = new Fixtures.SitesOnly(new TokenSite("blocks.0", 0, 16, 1))) {
+            new VptMethod().create(TestContexts.method("vpt", "pool-prompts = false, frozen-eval = false")).attach(model);
+            assertThat(model.promptsPooled()).isFalse();
+            assertThat(model.frozenEval()).isFalse();
+        }
+    }
+
+    @Test
     void defaults() {
         VptSettings s = VptSettings.from(TestContexts.method("vpt", ""));
         assertThat(s.deep()).isTrue();
         assertThat(s.prompts()).isEqualTo(10);
         assertThat(s.dropout()).isZero();
+        assertThat(s.poolPrompts()).isTrue();
+        assertThat(s.frozenEval()).isTrue();
     }
 
     @Test

@@ -1,0 +1,101 @@
+package org.peft4j.runner.train;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import org.assertj.core.data.Offset;
+import org.junit.jupiter.api.Test;
+
+/** Idle parameters (unchosen experts, unrouted branches) and a changing trainable set, as PyTorch's AdamW treats them. */
+class AdamWTest {
+
+    private static Parameter parameter(NDManager m, String name, float... values) {
+        Parameter p = Parameter.builder().setName(name).optShape(new Shape(1, values.length))
+                .optInitializer((mm, shape, type) -> mm.create(values, shape)).build();
+        p.initialize(m, DataType.FLOAT32);
+        return p;
+    }
+
+    /** grad = 2 w for every parameter. */
+    private static void backwardSquares(Parameter... ps) {
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            var loss = ps[0].getArray().square().sum();
+            for (int i = 1; i < ps.length; i++) {
+                loss = loss.add(ps[i].getArray().square().sum());
+            }
+            gc.backward(loss);
+        }
+    }
+
+    @Test
+    void anIdleParameterIsLeftExactlyAsItIsAndKeepsItsOwnStepCount() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Parameter a = parameter(m, "a", 1f, -2f);
+            Parameter b = parameter(m, "b", 3f, 4f);
+            Map<String, Parameter> all = new LinkedHashMap<>();
+            all.put("a", a);
+            all.put("b", b);
+            double lr = 0.01;
+            double wd = 0.1;
+            AdamW opt = new AdamW(all, wd, 0.9, 0.999, 1e-8, 0);
+            backwardSquares(a, b);
+            opt.step(lr);
+            float[] bAfterOne = b.getArray().toFloatArray();
+
+            backwardSquares(a, b);
+            opt.step(lr, Set.of(b)); // b was not chosen: no moment update, no decay, no count
+            assertThat(b.getArray().toFloatArray()).containsExactly(bAfterOne);
+            assertThat(b.getArray().getGradient().abs().sum().getFloat()).isZero();
+            assertThat(opt.steps("a")).isEqualTo(2);
+            assertThat(opt.steps("b")).isEqualTo(1);
+
+            // b's second real update uses its own count (2) for the bias correction, with moments from step 1 only
+            float[] w = bAfterOne.clone();
+            float[] g0 = {6f, 8f};
+            backwardSquares(a, b);
+            opt.step(lr);
+            float[] got = b.getArray().toFloatArray();
+            for (int i = 0; i < 2; i++) {
+                double g1 = 2 * w[i];
+                double mean = 0.9 * (0.1 * g0[i]) + 0.1 * g1;
+                double var = 0.999 * (0.001 * g0[i] * g0[i]) + 0.001 * g1 * g1;
+                double mHat = mean / (1 - 0.9 * 0.9);
+                double vHat = var / (1 - 0.999 * 0.999);
+                double expected = w[i] * (1 - lr * wd) - lr * mHat / (Math.sqrt(vHat) + 1e-8);
+                assertThat((double) got[i]).isCloseTo(expected, Offset.offset(1e-6));
+            }
+        }
+    }
+
+    @Test
+    void syncReleasesTheStateOfRemovedParametersAndStartsNewOnesFromZero() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Parameter a = parameter(m, "a", 1f, -2f);
+            Parameter b = parameter(m, "b", 3f, 4f);
+            AdamW opt = new AdamW(new LinkedHashMap<>(Map.of("a", a, "b", b)), 0, 0.9, 0.999, 1e-8, 0);
+            backwardSquares(a, b);
+            opt.step(0.01);
+            var bState = opt.state().subList(2, 4).stream().toList();
+            if (!opt.names().iterator().next().equals("a")) {
+                bState = opt.state().subList(0, 2).stream().toList();
+            }
+            Parameter c = parameter(m, "c", 5f, 6f);
+            opt.sync(Map.of("a", a, "c", c));
+            assertThat(opt.names()).containsExactlyInAnyOrder("a", "c");
+            assertThat(opt.state()).hasSize(4);
+            assertThat(bState).allMatch(x -> x.isReleased());
+            assertThat(opt.steps("a")).isEqualTo(1);
+            assertThat(opt.steps("c")).isZero();
+            assertThatThrownBy(() -> opt.steps("b")).hasMessageContaining("b");
+        }
+    }
+}
