@@ -98,6 +98,14 @@ public final class ExperimentRunner {
                 seed, params, params / 1e6);
         Map<String, Object> metrics = baseMetrics(experiment, model, seed, params);
         TrainingPlan plan = model.tuner().plan(Trainer.basePlan(experiment.train()));
+        List<String> notes = model.tuner().notes();
+        for (String note : notes) {
+            out.println(experiment.methodId() + ": " + note);
+            dir.log(experiment.methodId() + ": " + note);
+        }
+        if (!notes.isEmpty()) {
+            metrics.put("method_notes", notes);
+        }
         Map<String, String> meta = Map.of("method", experiment.methodId(), "backbone", model.backbone().name(),
                 "dataset", experiment.data().name(), "seed", Long.toString(seed));
         List<Map<String, Object>> epochs = new ArrayList<>();
@@ -110,7 +118,7 @@ public final class ExperimentRunner {
                 seed, new ProgressObserver(bar, out), stats -> {
                     epochs.add(epochMetrics(stats));
                     dir.log(ProgressObserver.format(stats.stage() + " epoch " + (stats.epoch() + 1), stats));
-                    dir.writeAdapter(model.trainable(), meta);
+                    dir.writeAdapter(model.savedParameters(), meta);
                 });
         List<EpochStats> history;
         try {
@@ -124,7 +132,7 @@ public final class ExperimentRunner {
                     + epochs.size() + ") is " + dir.path().resolve(RunDirectory.ADAPTER)), e);
         }
         Evaluator.Result result = Evaluator.evaluate(model, eval, experiment.data().evalBatchSize());
-        dir.writeAdapter(model.trainable(), meta);
+        dir.writeAdapter(model.savedParameters(), meta);
         metrics.put("status", "ok");
         metrics.put("epochs", epochs);
         metrics.put("eval", Map.of("split", result.split(), "images", result.images(), "accuracy", result.accuracy(),

@@ -15,7 +15,8 @@ import org.peft4j.api.io.Safetensors;
 
 /**
  * The results folder of one run: {@code <output>/<experiment>/<dataset>/<method>/seed-<n>/} with {@code
- * config.conf}, {@code metrics.json}, {@code adapter.safetensors} (trainable tensors only) and {@code
+ * config.conf}, {@code metrics.json}, {@code adapter.safetensors} (adapter and trainable tensors,
+ * {@link org.peft4j.runner.train.PeftModel#savedParameters}) and {@code
  * train.log}. Every file but the log is written atomically.
  */
 public final class RunDirectory {

@@ -100,6 +100,21 @@ public final class PeftModel {
         return out;
     }
 
+    /**
+     * What a run saves as its adapter: every adapter parameter, trainable now or not (DMLoRA freezes its branches
+     * for the scale stage, yet they are part of the result), and whatever else trains (head, unfrozen backbone).
+     */
+    public Map<String, Parameter> savedParameters() {
+        Map<String, Parameter> out = new LinkedHashMap<>();
+        Map<String, Parameter> backboneAndHead = backbone.parameters();
+        parameters().forEach((k, p) -> {
+            if (p.requiresGradient() || !backboneAndHead.containsKey(k)) {
+                out.put(k, p);
+            }
+        });
+        return out;
+    }
+
     /** Trainable parameter count in the backbone (head excluded): the papers' "# param" column. */
     public long trainableBackboneParameters() {
         long counted = 0;

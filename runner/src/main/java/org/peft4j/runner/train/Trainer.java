@@ -33,6 +33,7 @@ public final class Trainer {
     private final long seed;
     private final StepObserver observer;
     private final EpochSink sink;
+    private AdamW optimizer;
 
     public Trainer(PeftModel model, Settings.Train settings, int batchSize, int evalBatchSize, long seed,
             StepObserver observer, EpochSink sink) {
@@ -57,7 +58,7 @@ public final class Trainer {
         int stageIndex = 0;
         for (TrainingStage stage : plan.stages()) {
             hooks.onStageStart(stage, model.backbone());
-            AdamW optimizer = new AdamW(model.trainable(), stage.weightDecay(), settings.beta1(), settings.beta2(),
+            optimizer = new AdamW(model.trainable(), stage.weightDecay(), settings.beta1(), settings.beta2(),
                     settings.eps(), settings.gradClip());
             TrainingStep trainingStep = new TrainingStep(model, optimizer, settings.labelSmoothing());
             int stepsPerEpoch = (train.size() + batchSize - 1) / batchSize;
@@ -99,6 +100,11 @@ public final class Trainer {
             stageIndex++;
         }
         return history;
+    }
+
+    /** The optimiser of the stage being trained (null before {@link #fit}); tests follow its state through it. */
+    AdamW optimizer() {
+        return optimizer;
     }
 
     /** One optimisation step; returns {loss, correct}. */
