@@ -62,6 +62,10 @@ class CrossBackboneTest {
         "vit_micro_patch4_32|bitfit|",
         "swin_micro_patch4_window4_32|bitfit|",
         "convnext_micro|bitfit|",
+        "vit_micro_patch4_32|dmlora|",
+        "swin_micro_patch4_window4_32|dmlora|",
+        "convnext_micro|dmlora|",
+        "vit_micro_patch4_32|dmlora|scheme = B, branches = 3, scale = 10",
     })
     void trainsAndMergesExactly(String backbone, String method, String options) {
         try (NDManager manager = NDManager.newBaseManager()) {

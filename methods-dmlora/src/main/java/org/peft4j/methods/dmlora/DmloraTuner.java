@@ -3,6 +3,7 @@ package org.peft4j.methods.dmlora;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -65,7 +66,7 @@ public final class DmloraTuner implements Tuner {
 
     /** The attached adapters by site label ({@code blocks.3.attn.qkv:q}), in site order. */
     public Map<String, MixLoraAdapter> adapters() {
-        return Map.copyOf(adapters);
+        return Collections.unmodifiableMap(new LinkedHashMap<>(adapters));
     }
 
     /** The attached adapters in site order. */

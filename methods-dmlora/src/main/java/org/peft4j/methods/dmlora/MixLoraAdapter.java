@@ -249,6 +249,12 @@ public final class MixLoraAdapter extends AdapterBlock implements RankOneCompone
         return parameters.stream().map(Parameter::getArray).toList();
     }
 
+    @Override
+    public String toString() {
+        return "MixLoraAdapter " + name() + " (" + down.size() + " down x " + up.size() + " up branches, rank " + rank()
+                + (learnedScale == null ? ", s = " + initialScale : ", learned scale") + ")";
+    }
+
     /** The mixture as r rank-1 components: column k of s * mean(B) times row k of mean(A), coefficient 1. */
     @Override
     public RankOneFactors rankOneFactors() {

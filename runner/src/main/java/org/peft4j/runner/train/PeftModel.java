@@ -101,14 +101,16 @@ public final class PeftModel {
     }
 
     /**
-     * What a run saves as its adapter: every adapter parameter, trainable now or not (DMLoRA freezes its branches
-     * for the scale stage, yet they are part of the result), and whatever else trains (head, unfrozen backbone).
+     * What a run saves as its adapter: the head, every adapter parameter, trainable now or not (DMLoRA freezes its
+     * branches and the head for its scale stage, yet they are part of the result), and any backbone parameter that
+     * trains.
      */
     public Map<String, Parameter> savedParameters() {
         Map<String, Parameter> out = new LinkedHashMap<>();
-        Map<String, Parameter> backboneAndHead = backbone.parameters();
+        Map<String, Parameter> frozenBackbone = new LinkedHashMap<>(backbone.parameters());
+        frozenBackbone.keySet().removeAll(backbone.headParameters().keySet());
         parameters().forEach((k, p) -> {
-            if (p.requiresGradient() || !backboneAndHead.containsKey(k)) {
+            if (p.requiresGradient() || !frozenBackbone.containsKey(k)) {
                 out.put(k, p);
             }
         });
