@@ -2,20 +2,14 @@ package org.peft4j.runner;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
-import com.typesafe.config.ConfigFactory;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.peft4j.api.Backbone;
-import org.peft4j.api.BackboneOptions;
-import org.peft4j.api.MethodContext;
 import org.peft4j.api.site.AdapterSite;
-import org.peft4j.backbone.BackboneRegistry;
 import org.peft4j.methods.dmlora.DmloraTuner;
 import org.peft4j.runner.registry.MethodRegistry;
 import org.peft4j.runner.train.PeftModel;
@@ -31,10 +25,7 @@ class DmloraBackbonesTest {
     }
 
     private static PeftModel attach(String backbone, String method, String options, NDManager manager) {
-        Engine.getInstance().setRandomSeed(5);
-        Backbone model = BackboneRegistry.load().build(BackboneOptions.of(backbone, 100), manager);
-        var settings = ConfigFactory.parseString(options).withFallback(methods.defaults(method)).resolve();
-        return PeftModel.assemble(model, methods.get(method).create(new MethodContext(settings, "test.conf", 5, "t", 100)));
+        return TestData.attach(methods, backbone, method, options, 100, 5, manager);
     }
 
     @ParameterizedTest(name = "{0}")

@@ -2,8 +2,10 @@ package org.peft4j.methods.dmlora;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Random;
+import java.util.stream.IntStream;
 import org.peft4j.api.BranchScheduler;
 
 /**
@@ -105,19 +107,11 @@ public final class HalvingScheduler implements BranchScheduler {
         return random.nextInt(live);
     }
 
-    /** A uniformly random permutation of 0..n-1 (Fisher-Yates). */
+    /** A uniformly random permutation of 0..n-1. */
     private static int[] permutation(int n, Random random) {
-        int[] order = new int[n];
-        for (int i = 0; i < n; i++) {
-            order[i] = i;
-        }
-        for (int i = n - 1; i > 0; i--) {
-            int j = random.nextInt(i + 1);
-            int t = order[i];
-            order[i] = order[j];
-            order[j] = t;
-        }
-        return order;
+        List<Integer> order = new ArrayList<>(IntStream.range(0, n).boxed().toList());
+        Collections.shuffle(order, random);
+        return order.stream().mapToInt(Integer::intValue).toArray();
     }
 
     @Override
