@@ -140,7 +140,7 @@ public final class DmloraTuner implements Tuner {
         if (!settings.scaleStage()) {
             return base;
         }
-        notes.add(String.format(Locale.ROOT, "scale stage: %d epochs at lr %g, one learnable scale per %s from s = %g, %s "
+        notes.add(String.format(Locale.ROOT, "scale stage: %d epochs at lr %s, one learnable scale per %s from s = %s, %s "
                         + "branches, head %s", settings.scaleEpochs(), settings.scaleLr(),
                 settings.perRowScale() ? "output row" : "site", settings.scale(),
                 settings.scaleRoutedRandomly() ? "randomly routed" : "averaged",
