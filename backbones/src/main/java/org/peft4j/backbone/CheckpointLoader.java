@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import org.peft4j.api.Backbone;
 import org.peft4j.api.PeftException;
+import org.peft4j.api.nn.ParameterValues;
 import org.peft4j.api.io.Npy;
 import org.peft4j.api.io.Safetensors;
 
@@ -116,20 +117,8 @@ public final class CheckpointLoader {
             throw new PeftException(source + " has " + unexpected.size() + " tensors " + model.name() + " does not use: "
                     + first(unexpected, 8) + " (set backbone.strict = false to ignore them)");
         }
-        toCopy.forEach(CheckpointLoader::assign);
+        toCopy.forEach(ParameterValues::assign);
         return new Report(toCopy.size(), headReplaced, missing, unexpected);
-    }
-
-    /** Replaces the parameter's values, keeping its NDArray object, dtype, device and gradient flag. */
-    private static void assign(Parameter param, NDArray value) {
-        NDArray target = param.getArray();
-        // duplicate() clones: DJL's toType/toDevice may share storage, and arrays read from files wrap
-        // Java buffers that die with the read scope
-        NDArray fresh = value.toType(target.getDataType(), false).toDevice(target.getDevice(), false).duplicate();
-        target.intern(fresh);
-        if (param.requiresGradient()) {
-            target.setRequiresGradient(true);
-        }
     }
 
     private static List<String> first(List<String> list, int n) {

@@ -17,6 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.peft4j.backbone.BackboneRegistry;
+import org.peft4j.runner.experiment.ModelFactory;
+import org.peft4j.runner.experiment.TaskData;
 import org.peft4j.runner.config.Experiment;
 import org.peft4j.runner.data.DatasetLayouts;
 import org.peft4j.runner.data.ImageSet;
@@ -55,9 +57,9 @@ class AllMethodsTest {
         Experiment e = TestData.experiment(methods, data, out, "method { id = " + id + " }\ntrain { epochs = 1, lr = 3e-3 }");
         try (NDManager manager = NDManager.newBaseManager()) {
             SplitList[] splits = DatasetLayouts.splits(e.data());
-            PeftModel model = new ExperimentRunner(BackboneRegistry.load()).assemble(e, methods, splits[0].numClasses(), 3,
+            PeftModel model = new ModelFactory(BackboneRegistry.load()).assemble(e, methods, splits[0].numClasses(), 3,
                     manager, new PrintStream(new ByteArrayOutputStream()));
-            ImageSet train = ExperimentRunner.images(splits, e.data(), model.backbone().dataConfig())[0];
+            ImageSet train = TaskData.images(splits, e.data(), model.backbone().dataConfig())[0];
             double before = Evaluator.evaluate(model, train, 256).loss();
             List<EpochStats> seen = new ArrayList<>();
             new Trainer(model, e.train(), 16, 256, 3, new StepObserver() {}, seen::add).fit(train, null, model.tuner().plan(Trainer.basePlan(e.train())));

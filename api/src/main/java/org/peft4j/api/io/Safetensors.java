@@ -48,6 +48,17 @@ public final class Safetensors {
         }
     }
 
+    /** The file's string metadata ({@code __metadata__}), without reading any tensor data; empty if none. */
+    public static Map<String, String> metadata(Path path) {
+        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
+            return parseHeader(path, channel).metadata;
+        } catch (NoSuchFileException e) {
+            throw new PeftException("safetensors file not found: " + path);
+        } catch (IOException e) {
+            throw new PeftException("cannot read " + path + ": " + e.getMessage(), e);
+        }
+    }
+
     /** Every tensor of the file, created in {@code manager}, in file order. */
     public static Map<String, NDArray> read(Path path, NDManager manager) {
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
@@ -126,7 +137,7 @@ public final class Safetensors {
         }
     }
 
-    private record Header(List<Entry> entries, long dataStart) {}
+    private record Header(List<Entry> entries, long dataStart, Map<String, String> metadata) {}
 
     private static Header parseHeader(Path path, FileChannel channel) throws IOException {
         long fileSize = channel.size();
@@ -149,9 +160,11 @@ public final class Safetensors {
             throw new PeftException(path + " is not a safetensors file (bad header: " + e.getMessage() + ")");
         }
         List<Entry> entries = new ArrayList<>();
+        Map<String, String> metadata = new LinkedHashMap<>();
         long dataLength = fileSize - 8 - headerLength;
         for (Map.Entry<String, ConfigValue> e : root.entrySet()) {
             if (e.getKey().equals("__metadata__")) {
+                ((ConfigObject) e.getValue()).forEach((k, v) -> metadata.put(k, String.valueOf(v.unwrapped())));
                 continue;
             }
             ConfigObject info = (ConfigObject) e.getValue();
@@ -169,7 +182,7 @@ public final class Safetensors {
             entries.add(new Entry(e.getKey(), (String) info.get("dtype").unwrapped(), new Shape(dims), begin, end));
         }
         entries.sort(Comparator.comparingLong(Entry::begin));
-        return new Header(entries, 8 + headerLength);
+        return new Header(entries, 8 + headerLength, metadata);
     }
 
     private static TensorType type(Path path, Entry entry) {

@@ -110,9 +110,15 @@ public abstract class ModuleBlock extends AbstractBlock {
                 getClass().getSimpleName() + " has fixed parameter shapes and does no shape inference");
     }
 
-    /** The value of a parameter on the device of {@code like}. */
+    /**
+     * The value of a parameter on the device and in the floating-point type of {@code like} (the activation it
+     * meets). Under fp16 the frozen weights are stored in fp16 and read as they are, while trainable ones stay fp32
+     * (the optimiser's master copies) and are cast here with a cast that keeps their gradient.
+     */
     protected static NDArray value(
             ParameterStore store, Parameter parameter, NDArray like, boolean training) {
-        return store.getValue(parameter, like.getDevice(), training);
+        NDArray v = store.getValue(parameter, like.getDevice(), training);
+        DataType type = like.getDataType();
+        return type.isFloating() && v.getDataType() != type ? Cast.to(v, type) : v;
     }
 }

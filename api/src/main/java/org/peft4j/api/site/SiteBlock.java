@@ -185,14 +185,15 @@ public abstract class SiteBlock extends ModuleBlock implements AdapterSite {
                 savedBias = bias.getArray().duplicate();
                 savedBias.attach(home);
             }
-            NDArray newWeight = current.weight() == w ? w.duplicate() : current.weight();
+            // folded in the adapters' fp32, stored back in the site's own type (fp16 under half precision)
+            NDArray newWeight = current.weight() == w ? w.duplicate() : current.weight().toType(w.getDataType(), false);
             newWeight.attach(home);
             swap(weight, newWeight);
             if (bias != null && current.bias() != null) {
                 NDArray newBias =
                         current.bias() == bias.getArray()
                                 ? bias.getArray().duplicate()
-                                : current.bias();
+                                : current.bias().toType(bias.getArray().getDataType(), false);
                 newBias.attach(home);
                 swap(bias, newBias);
             }

@@ -12,6 +12,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.peft4j.api.AttentionKernel;
 import org.peft4j.api.Intermediates;
 import org.peft4j.api.nn.BlockOutputs;
 import org.peft4j.api.Backbone;
@@ -54,6 +55,18 @@ public abstract class BackboneBlock extends ModuleBlock implements Backbone {
             classifier = child("classifier", LinearSite.builder().setId(key).setFeatures(numFeatures, numClasses).build());
             keys.putSite(classifier);
         }
+    }
+
+    /** Sets how every attention block of this model computes attention; weights and results stay the same. */
+    public final void useAttention(AttentionKernel kernel) {
+        useAttention(this, kernel);
+    }
+
+    private static void useAttention(Block block, AttentionKernel kernel) {
+        if (block instanceof UsesAttentionKernel attention) {
+            attention.useKernel(kernel);
+        }
+        block.getChildren().values().forEach(child -> useAttention(child, kernel));
     }
 
     @Override

@@ -1,7 +1,6 @@
 package org.peft4j.backbone.layers;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 /** Stochastic depth per sample (timm's {@code drop_path}); DJL has none. Identity at eval or rate 0. */
@@ -20,7 +19,7 @@ public final class DropPath {
         dims[0] = x.getShape().get(0);
         // the mask needs no gradient, so the dtype cast is harmless here
         NDArray mask = x.getManager().randomUniform(0f, 1f, new Shape(dims))
-                .lt(keep).toType(DataType.FLOAT32, false).div(keep);
+                .lt(keep).toType(x.getDataType(), false).div(keep);
         return x.mul(mask);
     }
 

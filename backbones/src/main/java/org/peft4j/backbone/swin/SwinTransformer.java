@@ -71,6 +71,7 @@ public final class SwinTransformer extends BackboneBlock {
         keys.putSite(norm);
         sites.add(norm);
         addClassifier("head.fc");
+        useAttention(options.attention());
     }
 
     public SwinSpec spec() {

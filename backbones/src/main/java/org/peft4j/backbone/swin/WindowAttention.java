@@ -7,11 +7,14 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import org.peft4j.api.AttentionKernel;
 import org.peft4j.api.nn.Ops;
 import org.peft4j.api.PeftException;
 import org.peft4j.api.nn.Initializers;
 import org.peft4j.api.nn.ModuleBlock;
 import org.peft4j.api.site.LinearSite;
+import org.peft4j.backbone.layers.Sdpa;
+import org.peft4j.backbone.layers.UsesAttentionKernel;
 import org.peft4j.backbone.vit.Attention;
 
 /**
@@ -19,9 +22,10 @@ import org.peft4j.backbone.vit.Attention;
  * timm's {@code SwinTransformerBlock._attn} with its {@code WindowAttention}. Cyclic shift, zero padding to
  * whole windows, attention inside each window with a learned relative position bias (plus the mask of
  * shifted windows), then the inverse steps. The fused qkv (rows q, k, v) and the output projection are
- * LINEAR sites {@code <prefix>.qkv} and {@code <prefix>.proj}; they see windows {@code [B*nW, N, C]}.
+ * LINEAR sites {@code <prefix>.qkv} and {@code <prefix>.proj}; they see windows {@code [B*nW, N, C]}. Attention
+ * runs PyTorch's fused SDPA kernel with bias and mask as one additive mask (default), or timm's unfused ops.
  */
-final class WindowAttention extends ModuleBlock {
+final class WindowAttention extends ModuleBlock implements UsesAttentionKernel {
 
     private final int dim;
     private final int heads;
@@ -30,6 +34,7 @@ final class WindowAttention extends ModuleBlock {
     private final LinearSite qkv;
     private final LinearSite proj;
     private final Parameter biasTable;
+    private AttentionKernel kernel = AttentionKernel.SDPA;
 
     WindowAttention(String prefix, int depth, int dim, int heads, WindowGeometry geometry, boolean qkvBias) {
         this.dim = dim;
@@ -57,6 +62,11 @@ final class WindowAttention extends ModuleBlock {
 
     WindowGeometry geometry() {
         return geometry;
+    }
+
+    @Override
+    public void useKernel(AttentionKernel kernel) {
+        this.kernel = kernel;
     }
 
     @Override
@@ -93,7 +103,7 @@ final class WindowAttention extends ModuleBlock {
         return new NDList(shift > 0 ? ChannelsLast.roll(ChannelsLast.roll(merged, shift, 1), shift, 2) : merged);
     }
 
-    /** timm's {@code WindowAttention.forward} (the unfused path) on windows {@code [B*nW, N, C]}. */
+    /** timm's {@code WindowAttention.forward} on windows {@code [B*nW, N, C]}. */
     private NDArray attend(ParameterStore store, NDArray tokens, long batch, long windows, int hp, int wp, boolean training) {
         long bw = tokens.getShape().get(0);
         int n = geometry.area();
@@ -102,20 +112,30 @@ final class WindowAttention extends ModuleBlock {
         NDArray qkvOut = qkv.forward(store, new NDList(tokens), training).singletonOrThrow()
                 .reshape(bw, n, 3, heads, headDim)
                 .transpose(2, 0, 3, 1, 4); // [3, B*nW, heads, N, dh]
-        NDArray q = Ops.scale(qkvOut.get(0), scale);
+        NDArray q = qkvOut.get(0);
         NDArray k = qkvOut.get(1);
         NDArray v = qkvOut.get(2);
-        NDArray attn = q.matMul(k.transpose(0, 1, 3, 2));
-        // take() puts the gathered bias in the batch's manager, not the table's
+        // take() puts the gathered bias [heads, N, N] in the batch's manager, not the table's
         NDArray table = value(store, biasTable, tokens, training);
         NDArray bias = table.take(batchManager, geometry.biasGatherIndex(batchManager, heads).toDevice(tokens.getDevice(), false));
-        attn = attn.add(bias);
-        if (geometry.shift() > 0) {
-            NDArray mask = batchManager.create(geometry.mask(hp, wp), new Shape(1, windows, 1, n, n))
-                    .toDevice(tokens.getDevice(), false);
-            attn = attn.reshape(batch, windows, heads, n, n).add(mask).reshape(bw, heads, n, n);
+        NDArray mask = geometry.shift() > 0
+                ? batchManager.create(geometry.mask(hp, wp), new Shape(1, windows, 1, n, n))
+                        .toType(q.getDataType(), false).toDevice(tokens.getDevice(), false)
+                : null;
+        NDArray attended;
+        if (kernel == AttentionKernel.SDPA) {
+            // one additive mask [B*nW, heads, N, N] (or [heads, N, N], broadcast over windows, when unshifted)
+            NDArray additive = mask == null ? bias
+                    : bias.reshape(1, 1, heads, n, n).add(mask).broadcast(new Shape(batch, windows, heads, n, n)).reshape(bw, heads, n, n);
+            attended = Sdpa.attend(q, k, v, additive);
+        } else {
+            NDArray attn = Ops.scale(q, scale).matMul(k.transpose(0, 1, 3, 2)).add(bias);
+            if (mask != null) {
+                attn = attn.reshape(batch, windows, heads, n, n).add(mask).reshape(bw, heads, n, n);
+            }
+            attended = attn.softmax(-1).matMul(v);
         }
-        NDArray out = attn.softmax(-1).matMul(v).transpose(0, 2, 1, 3).reshape(bw, n, dim);
+        NDArray out = attended.transpose(0, 2, 1, 3).reshape(bw, n, dim);
         return proj.forward(store, new NDList(out), training).singletonOrThrow();
     }
 }

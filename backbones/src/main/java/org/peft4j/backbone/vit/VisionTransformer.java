@@ -67,6 +67,7 @@ public final class VisionTransformer extends BackboneBlock {
         keys.putSite(finalNorm);
         sites.add(finalNorm);
         addClassifier("head");
+        useAttention(options.attention());
     }
 
     public VitSpec spec() {

@@ -14,9 +14,10 @@ import java.util.Set;
 
 /**
  * The live branches of one factor of one adapter (its down matrices A_i, or its up matrices B_j), each a
- * parameter of the adapter block named {@code <prefix>.<k>}. Shrinking keeps, averages or drops them as a
- * {@link org.peft4j.api.BranchScheduler} decided; a dropped branch leaves the block and its tensor is freed.
- * Numbers k are never reused: an averaged branch gets a new one.
+ * parameter of the adapter block named {@code <prefix>_<k>} (no dot: DJL reads dotted array names as TorchScript
+ * dict keys, and the fp16 cast would trip on them). Shrinking keeps, averages or drops them as a {@link
+ * org.peft4j.api.BranchScheduler} decided; a dropped branch leaves the block and its tensor is freed. Numbers k are
+ * never reused: an averaged branch gets a new one.
  */
 final class BranchSet {
 
@@ -39,7 +40,7 @@ final class BranchSet {
         this.shape = shape;
         this.host = host;
         for (int i = 0; i < count; i++) {
-            live.add(host.add(prefix + "." + nextNumber++, shape, i == 0 ? first : others));
+            live.add(host.add(prefix + "_" + nextNumber++, shape, i == 0 ? first : others));
         }
     }
 
@@ -76,7 +77,7 @@ final class BranchSet {
         for (int[] group : groups) {
             if (group.length > 1) {
                 NDArray average = average(group);
-                next.add(host.add(prefix + "." + nextNumber++, shape, (m, s, t) -> average));
+                next.add(host.add(prefix + "_" + nextNumber++, shape, (m, s, t) -> average));
             } else if (resetSurvivors) {
                 Parameter survivor = live.get(group[0]);
                 NDArray copy = survivor.getArray().duplicate().stopGradient();

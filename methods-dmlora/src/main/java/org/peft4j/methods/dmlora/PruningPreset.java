@@ -2,7 +2,7 @@ package org.peft4j.methods.dmlora;
 
 import java.util.Locale;
 import java.util.Optional;
-import org.peft4j.api.vtab.VtabTasks;
+import org.peft4j.api.data.Benchmarks;
 
 /**
  * The supplementary's pruning presets (Sec. 9, Table 7): slow pruning for VTAB-1k Natural and Specialized, fast
@@ -53,11 +53,11 @@ public enum PruningPreset {
             case "none":
                 return new Resolution(Optional.empty(), "none");
             case "auto":
-                return VtabTasks.find(dataset)
-                        .map(task -> {
-                            PruningPreset p = task.group() == VtabTasks.Group.STRUCTURED ? FAST : SLOW;
+                return Benchmarks.vtabGroup(dataset)
+                        .map(group -> {
+                            PruningPreset p = group == Benchmarks.VtabGroup.STRUCTURED ? FAST : SLOW;
                             return new Resolution(Optional.of(p), "auto: dataset '" + dataset + "' is VTAB-1k "
-                                    + task.group().label() + " (" + task.name() + ") -> " + p);
+                                    + group.title() + " (" + Benchmarks.vtabTask(dataset).orElseThrow() + ") -> " + p);
                         })
                         .orElse(new Resolution(Optional.of(SLOW), "auto: dataset '" + dataset
                                 + "' is not a VTAB-1k task -> " + SLOW + ", the best single setting of Table 7"));

@@ -97,7 +97,7 @@ class MixLoraAdapterTest {
             Map<String, NDArray> grads = h.gradients(h.randomInput(2, 3), y -> y.square().mean());
             assertThat(grads).hasSize(8);
             grads.forEach((name, g) -> {
-                boolean routed = name.equals("dmlora_v.lora_A.1") || name.equals("dmlora_v.lora_B.3");
+                boolean routed = name.equals("dmlora_v.lora_A_1") || name.equals("dmlora_v.lora_B_3");
                 assertThat(g.abs().sum().getFloat() > 0).as(name).isEqualTo(routed);
             });
             Set<Parameter> idle = new HashSet<>(adapter.downBranches());
@@ -123,7 +123,7 @@ class MixLoraAdapterTest {
             assertThat(tensors).allMatch(NDArray::isReleased);
             assertThat(before).noneMatch(Parameter::isInitialized);
             assertThat(after).extracting(Parameter::getName)
-                    .containsExactly("lora_A.8", "lora_A.9", "lora_A.10", "lora_A.11");
+                    .containsExactly("lora_A_8", "lora_A_9", "lora_A_10", "lora_A_11");
             // each new branch is the mean of exactly one pair of old ones, and the pairs cover all eight
             Set<Integer> used = new HashSet<>();
             for (Parameter p : after) {
@@ -166,7 +166,7 @@ class MixLoraAdapterTest {
             // reset: same names and values, new parameters (an optimiser starts their moments at zero)
             float[] kept = before.get(4).getArray().toFloatArray();
             adapter.shrinkUp(List.of(new int[] {1}, new int[] {2}), true);
-            assertThat(adapter.upBranches()).extracting(Parameter::getName).containsExactly("lora_B.4", "lora_B.6");
+            assertThat(adapter.upBranches()).extracting(Parameter::getName).containsExactly("lora_B_4", "lora_B_6");
             assertThat(adapter.upBranches()).doesNotContainAnyElementsOf(before);
             assertThat(adapter.upBranches().get(0).getArray().toFloatArray()).containsExactly(kept);
             assertThat(adapter.upBranches().get(0).requiresGradient()).isTrue();

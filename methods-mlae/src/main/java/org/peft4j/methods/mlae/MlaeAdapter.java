@@ -151,6 +151,7 @@ public final class MlaeAdapter extends AdapterBlock implements RankOneComponents
     }
 
     private static NDArray onDeviceOf(NDArray like, NDManager manager, float[] values) {
-        return manager.create(values).toDevice(like.getDevice(), false);
+        // a constant: a plain cast to the activations' type (fp16 under half precision) is safe
+        return manager.create(values).toType(like.getDataType(), false).toDevice(like.getDevice(), false);
     }
 }

@@ -4,13 +4,17 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.peft4j.api.vtab.VtabTasks;
+import org.peft4j.api.data.Benchmarks;
 
 /**
  * The paper's per-dataset optimum on VTAB-1k (MLAE, Appendix A.2, Table 10): the expert-level dropout
  * probability p and the initial value of the coefficients lambda, searched over p in {0, 0.1, 0.3, 0.5,
  * 0.7, 0.9} and lambda in {0.125, 0.25, 0.5, 1, 2, 4} with uniform stochastic masking, rank 8 on the qkv of
- * ViT-B/16. Dataset names are resolved by {@link VtabTasks} (any accepted spelling of a VTAB-1k task).
+ * ViT-B/16.
+ *
+ * <p>Datasets are named as the VTAB-1k folders of the VPT/NOAH layout ({@code cifar}, {@code
+ * oxford_flowers102}, {@code smallnorb_azi}, ...); common other spellings ({@code cifar100}, {@code
+ * Flowers102}, {@code vtab-1k/sNORB-Azim}, {@code kitti_dist}) are accepted.
  */
 public final class VtabPresets {
 
@@ -44,17 +48,18 @@ public final class VtabPresets {
 
     private VtabPresets() {}
 
-    private static void add(String task, double dropout, double lambdaInit) {
-        PRESETS.put(task, new Preset(task, dropout, lambdaInit));
+    private static void add(String name, double dropout, double lambdaInit) {
+        PRESETS.put(name, new Preset(name, dropout, lambdaInit));
     }
 
-    /** The preset for a dataset name (any accepted spelling of a VTAB-1k task), if Table 10 has one. */
+    /** The preset for a dataset name (any spelling {@link Benchmarks} accepts), if Table 10 has one. */
     public static Optional<Preset> find(String dataset) {
-        return VtabTasks.find(dataset).map(task -> PRESETS.get(task.name()));
+        return Benchmarks.vtabTask(dataset).map(PRESETS::get);
     }
 
     /** The 19 canonical names, in Table 10's order. */
     public static List<String> names() {
         return List.copyOf(PRESETS.keySet());
     }
+
 }

@@ -24,6 +24,23 @@ public final class Benchmark {
     /** Timing of one model and measure. */
     public record Timing(String what, int batch, int iterations, double medianSeconds, double imagesPerSecond) {}
 
+    /** Peak device memory of one model's training steps, in MiB, or -1 where it cannot be measured (CPU). */
+    public static double peakTrainingMemoryMib(Subject subject, int steps) {
+        ai.djl.Device device = subject.model.backbone().manager().getDevice();
+        if (!device.isGpu()) {
+            return -1;
+        }
+        // the caching allocator keeps what it reserved: empty it, then sample the device after every step
+        ai.djl.pytorch.jni.JniUtils.emptyCudaCache();
+        long base = ai.djl.util.cuda.CudaUtils.getGpuMemory(device).getUsed();
+        long peak = base;
+        for (int i = 0; i < steps; i++) {
+            subject.trainStepOnce();
+            peak = Math.max(peak, ai.djl.util.cuda.CudaUtils.getGpuMemory(device).getUsed());
+        }
+        return (peak - base) / (1024.0 * 1024.0);
+    }
+
     /** One model under test. */
     public static final class Subject {
         private final PeftModel model;

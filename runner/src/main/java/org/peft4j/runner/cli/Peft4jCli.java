@@ -11,8 +11,10 @@ import picocli.CommandLine.Command;
 /** The {@code peft4j} command line. */
 @Command(name = "peft4j", mixinStandardHelpOptions = true, version = "peft4j 0.1.0",
         description = "Visual parameter-efficient fine-tuning on DJL.",
-        subcommands = {RunCommand.class, ListMethodsCommand.class, DescribeCommand.class, ListBackbonesCommand.class,
-                ForwardCommand.class, BenchCommand.class, PretrainCommand.class,
+        subcommands = {RunCommand.class, CompareCommand.class, ReportCommand.class, StatusCommand.class, EvaluateCommand.class,
+                MergeCommand.class, RunCellCommand.class,
+                ListMethodsCommand.class, DescribeCommand.class, ListBackbonesCommand.class,
+                ForwardCommand.class, BenchCommand.class, PretrainCommand.class, ListDevicesCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Peft4jCli {
 

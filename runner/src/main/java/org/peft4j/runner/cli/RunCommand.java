@@ -21,7 +21,8 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code peft4j run experiment.conf}: train and evaluate, write the results folder. */
-@Command(name = "run", description = "Run an experiment file (HOCON).")
+@Command(name = "run", mixinStandardHelpOptions = true,
+        description = "Run an experiment file (HOCON): train and evaluate each seed; finished runs are skipped, stopped ones resume.")
 public final class RunCommand implements Callable<Integer> {
 
     @Mixin CommonOptions common;
@@ -32,6 +33,9 @@ public final class RunCommand implements Callable<Integer> {
 
     @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override a setting, e.g. --set train.epochs=5 (repeatable).")
     List<String> overrides = new ArrayList<>();
+
+    @Option(names = "--force", description = "Rerun finished runs (their folders are replaced).")
+    boolean force;
 
     private final MethodRegistries registries;
     private final ExperimentRunner runner;
@@ -48,7 +52,7 @@ public final class RunCommand implements Callable<Integer> {
         Experiment experiment = new ExperimentLoader(methods).load(file, overrides);
         PrintWriter writer = spec.commandLine().getOut();
         PrintStream out = new PrintStream(new WriterOutputStream(writer), true);
-        List<ExperimentRunner.RunResult> results = runner.run(experiment, methods, out);
+        List<ExperimentRunner.RunResult> results = runner.run(experiment, methods, force, out);
         if (results.size() > 1) {
             double mean = results.stream().mapToDouble(ExperimentRunner.RunResult::accuracy).average().orElse(0);
             double var = results.stream().mapToDouble(r -> (r.accuracy() - mean) * (r.accuracy() - mean)).sum() / (results.size() - 1);

@@ -23,6 +23,8 @@ import org.peft4j.runner.registry.MethodRegistry;
  */
 public final class ExperimentLoader {
 
+    private static final String COMPARE = "compare.";
+
     private final MethodRegistry methods;
 
     public ExperimentLoader(MethodRegistry methods) {
@@ -31,6 +33,11 @@ public final class ExperimentLoader {
 
     /** Loads {@code file} with overrides {@code key=value} (HOCON values) applied on top. */
     public Experiment load(Path file, List<String> overrides) {
+        return load(parseFile(file), file.toString(), overrides);
+    }
+
+    /** Parses an experiment file (HOCON), with a clear error if it is missing or malformed. */
+    public static Config parseFile(Path file) {
         if (!Files.isRegularFile(file)) {
             throw new PeftException("experiment file not found: " + file);
         }
@@ -40,15 +47,21 @@ public final class ExperimentLoader {
         } catch (ConfigException e) {
             throw new PeftException("cannot parse " + file + ": " + e.getMessage());
         }
-        return load(user, file.toString(), overrides);
+        return user;
+    }
+
+    /** The user's config with {@code key=value} overrides applied on top, each value's origin naming its --set. */
+    public static Config withOverrides(Config user, List<String> overrides) {
+        Config out = user.hasPath("peft4j") && user.root().size() == 1 ? user.getConfig("peft4j") : user;
+        for (String override : overrides) {
+            out = parseOverride(override).withFallback(out);
+        }
+        return out;
     }
 
     /** Loads from already-parsed HOCON (tests, programmatic use). */
     public Experiment load(Config userConfig, String source, List<String> overrides) {
-        Config user = userConfig.hasPath("peft4j") && userConfig.root().size() == 1 ? userConfig.getConfig("peft4j") : userConfig;
-        for (String override : overrides) {
-            user = parseOverride(override).withFallback(user);
-        }
+        Config user = withOverrides(userConfig, overrides);
         Config reference = methods.reference().getConfig("peft4j");
         Config runnerReference = reference.withoutPath("methods");
         String methodId = user.hasPath("method.id") ? user.getString("method.id") : runnerReference.getString("method.id");
@@ -62,6 +75,8 @@ public final class ExperimentLoader {
                 if (!option.equals("id") && !methodReference.hasPathOrNull(option)) {
                     throw unknownKey(key, entry.getValue(), source, prefixed("method.", keys(methodReference)), "method " + methodId);
                 }
+            } else if (key.startsWith(COMPARE)) {
+                continue; // the comparison block is checked by the matrix that reads it; `run` ignores it
             } else if (!runnerReference.hasPathOrNull(key)) {
                 throw unknownKey(key, entry.getValue(), source, keys(runnerReference), null);
             }
@@ -80,6 +95,7 @@ public final class ExperimentLoader {
             throw new PeftException("invalid settings in " + source + ": " + e.getMessage());
         }
         try {
+            Settings.Compute.from(resolved.getConfig("compute"), source); // checked now, read by Experiment.compute()
             return new Experiment(source, resolved, methodId, methodSettings,
                     Settings.Run.from(resolved, source),
                     Settings.Backbone.from(resolved.getConfig("backbone"), source),
@@ -145,7 +161,7 @@ public final class ExperimentLoader {
     }
 
     /** The known key with the smallest edit distance, if it is close enough to be a typo. */
-    static String closest(String key, Set<String> known) {
+    public static String closest(String key, Set<String> known) {
         return known.stream()
                 .min(Comparator.comparingInt(k -> distance(key, k)))
                 .filter(k -> distance(key, k) <= Math.max(2, key.length() / 4))

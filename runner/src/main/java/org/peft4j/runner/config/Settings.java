@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import org.peft4j.api.AttentionKernel;
 import org.peft4j.api.PeftException;
 
 /** Typed, checked views of an experiment's config, read eagerly so that errors appear before any tensor. */
@@ -92,6 +93,15 @@ public final class Settings {
             check(source, "train.eps", t.eps > 0, t.eps);
             check(source, "train.eval-every", t.evalEvery >= 0, t.evalEvery);
             return t;
+        }
+    }
+
+    /** Numeric precision and attention kernel; {@code precision} may be {@code auto} until the device is known. */
+    public record Compute(String precision, AttentionKernel attention) {
+
+        static Compute from(Config c, String source) {
+            oneOf(source, "compute.precision", c.getString("precision"), "auto", "fp32", "tf32", "fp16");
+            return new Compute(c.getString("precision"), AttentionKernel.parse(c.getString("attention"), "compute.attention in " + source));
         }
     }
 

@@ -1,23 +1,19 @@
 package org.peft4j.runner.results;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.nn.Parameter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.peft4j.api.io.AtomicFiles;
-import org.peft4j.api.io.Safetensors;
 
 /**
- * The results folder of one run: {@code <output>/<experiment>/<dataset>/<method>/seed-<n>/} with {@code
- * config.conf}, {@code metrics.json}, {@code adapter.safetensors} (adapter and trainable tensors,
- * {@link org.peft4j.runner.train.PeftModel#savedParameters}) and {@code
- * train.log}. Every file but the log is written atomically.
+ * The results folder of one run (a cell) with {@code config.conf}, {@code metrics.json}, {@code
+ * adapter.safetensors} (what the run trained), {@code train.log}, {@code status.json} and, while it trains,
+ * {@code checkpoint.safetensors}. Every file but the log is written atomically.
  */
 public final class RunDirectory {
 
@@ -25,14 +21,14 @@ public final class RunDirectory {
     public static final String METRICS = "metrics.json";
     public static final String ADAPTER = "adapter.safetensors";
     public static final String LOG = "train.log";
+    public static final String PREDICTIONS = "predictions.csv";
 
     private final Path dir;
 
-    public RunDirectory(Path output, String experiment, String dataset, String method, long seed) {
-        this.dir = output.resolve(experiment).resolve(dataset).resolve(method).resolve("seed-" + seed);
+    public RunDirectory(Path dir) {
+        this.dir = dir;
         try {
             Files.createDirectories(dir);
-            Files.deleteIfExists(dir.resolve(LOG));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create results folder " + dir, e);
         }
@@ -42,19 +38,25 @@ public final class RunDirectory {
         return dir;
     }
 
+    /** Deletes everything in the folder (a forced rerun). */
+    public void clear() {
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path f : files.toList()) {
+                if (Files.isRegularFile(f)) {
+                    Files.delete(f);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot clear " + dir, e);
+        }
+    }
+
     public void writeConfig(String hocon) {
         write(() -> AtomicFiles.writeString(dir.resolve(CONFIG), hocon));
     }
 
     public void writeMetrics(Map<String, ?> metrics) {
-        write(() -> AtomicFiles.writeString(dir.resolve(METRICS), Json.render(metrics)));
-    }
-
-    /** Saves the given parameters (the trainable ones) by name, with string metadata. */
-    public void writeAdapter(Map<String, Parameter> parameters, Map<String, String> metadata) {
-        Map<String, NDArray> tensors = new LinkedHashMap<>();
-        parameters.forEach((k, p) -> tensors.put(k, p.getArray()));
-        write(() -> Safetensors.write(dir.resolve(ADAPTER), tensors, metadata));
+        write(() -> Json.write(dir.resolve(METRICS), metrics));
     }
 
     public void log(String line) {

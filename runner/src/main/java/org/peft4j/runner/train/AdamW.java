@@ -2,6 +2,7 @@ package org.peft4j.runner.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
@@ -11,12 +12,17 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.peft4j.api.nn.ParameterTypes;
 
 /**
  * AdamW (Loshchilov and Hutter) with decoupled weight decay per parameter group and global-norm gradient
  * clipping, as PyTorch's {@code torch.optim.AdamW}. DJL's built-in optimisers take one global decay and clip
  * element-wise, hence our own. Parameters with at most one dimension, biases, position embeddings and the cls
  * token take no decay (timm's rule).
+ *
+ * <p>Trainable parameters are the fp32 master copies: one stored in another type (a frozen fp16 weight that a later
+ * stage trains) is converted to fp32 when it joins. With a {@link LossScaler}, gradients are unscaled here, and a
+ * step whose gradients are not finite is skipped whole (no moments, no decay, no count) and lowers the scale.
  *
  * <p>As in PyTorch, each parameter keeps its own step count, and a parameter that took no part in a step (an
  * unchosen expert or branch: PyTorch's {@code grad is None}) is skipped entirely: no moments, no decay, no count.
@@ -30,6 +36,15 @@ public final class AdamW {
     private final double weightDecay;
     private final double maxGradNorm;
 
+    /**
+     * The optimiser's state by parameter name, to checkpoint and restore a run.
+     *
+     * @param mean first moments
+     * @param variance second moments
+     * @param steps each parameter's own step count
+     */
+    public record State(Map<String, NDArray> mean, Map<String, NDArray> variance, Map<String, Long> steps) {}
+
     /** One parameter's state. */
     private static final class Slot {
         final Parameter parameter;
@@ -40,6 +55,7 @@ public final class AdamW {
 
         Slot(String name, Parameter parameter) {
             this.parameter = parameter;
+            ParameterTypes.convert(parameter, DataType.FLOAT32);
             NDArray w = parameter.getArray();
             NDManager home = w.getManager();
             this.mean = home.zeros(w.getShape(), w.getDataType(), w.getDevice());
@@ -93,6 +109,39 @@ public final class AdamW {
         return state;
     }
 
+    /** The current state (views of the live arrays: save them before the next step). */
+    public State exportState() {
+        Map<String, NDArray> mean = new LinkedHashMap<>();
+        Map<String, NDArray> variance = new LinkedHashMap<>();
+        Map<String, Long> steps = new LinkedHashMap<>();
+        slots.forEach((name, s) -> {
+            mean.put(name, s.mean);
+            variance.put(name, s.variance);
+            steps.put(name, s.steps);
+        });
+        return new State(mean, variance, steps);
+    }
+
+    /** Restores a saved state; every parameter this optimiser updates must be in it. */
+    public void importState(State state) {
+        slots.forEach((name, s) -> {
+            NDArray mean = state.mean().get(name);
+            NDArray variance = state.variance().get(name);
+            Long steps = state.steps().get(name);
+            if (mean == null || variance == null || steps == null) {
+                throw new IllegalStateException("the saved optimiser state has no entry for " + name
+                        + " (saved: " + state.steps().keySet() + ")");
+            }
+            replace(s.mean, mean);
+            replace(s.variance, variance);
+            s.steps = steps;
+        });
+    }
+
+    private static void replace(NDArray target, NDArray value) {
+        target.intern(value.toType(target.getDataType(), false).toDevice(target.getDevice(), false).duplicate());
+    }
+
     /** Names of the parameters this optimiser updates, in order. */
     public Set<String> names() {
         return Collections.unmodifiableSet(slots.keySet());
@@ -118,17 +167,24 @@ public final class AdamW {
 
     /** One update of every parameter. */
     public double step(double lr) {
-        return step(lr, Set.of());
+        return step(lr, Set.of(), LossScaler.none());
+    }
+
+    /** One update at {@code lr} leaving {@code idle} parameters alone, without loss scaling. */
+    public double step(double lr, Set<Parameter> idle) {
+        return step(lr, idle, LossScaler.none());
     }
 
     /**
      * One update at learning rate {@code lr}, then clears the gradients. {@code idle} parameters took no part in
-     * the step and are left exactly as they are. Must run outside gradient recording, with parameters and
-     * {@link #state()} borrowed into the caller's step scope (temporaries die with it).
+     * the step and are left exactly as they are. Gradients are divided by the scaler's scale; if the scaler is on
+     * and any gradient is inf or NaN, no parameter changes and the scaler lowers its scale. Must run outside gradient
+     * recording, with parameters and {@link #state()} borrowed into the caller's step scope (temporaries die with it).
      *
-     * @return the global gradient norm (over the non-idle parameters) before clipping
+     * @return the global gradient norm (over the non-idle parameters, unscaled) before clipping; NaN or inf for a
+     *     skipped step
      */
-    public double step(double lr, Set<Parameter> idle) {
+    public double step(double lr, Set<Parameter> idle, LossScaler scaler) {
         List<Slot> active = new ArrayList<>(slots.size());
         List<NDArray> grads = new ArrayList<>(slots.size());
         double sumSquares = 0;
@@ -142,15 +198,20 @@ public final class AdamW {
             grads.add(g);
             sumSquares += g.square().sum().getFloat();
         }
-        double norm = Math.sqrt(sumSquares);
+        double norm = Math.sqrt(sumSquares) / scaler.scale();
+        if (!scaler.update(Double.isFinite(norm))) {
+            active.forEach(s -> JniUtils.zeroGrad((PtNDArray) s.parameter.getArray()));
+            return norm;
+        }
         double clip = maxGradNorm > 0 && norm > maxGradNorm ? maxGradNorm / (norm + 1e-6) : 1.0;
+        double factor = clip / scaler.scale();
         for (int i = 0; i < active.size(); i++) {
             Slot s = active.get(i);
             s.steps++;
             double correction1 = 1 - Math.pow(beta1, s.steps);
             double correction2 = 1 - Math.pow(beta2, s.steps);
             NDArray w = s.parameter.getArray();
-            NDArray g = clip == 1.0 ? grads.get(i) : grads.get(i).mul(clip);
+            NDArray g = factor == 1.0 ? grads.get(i) : grads.get(i).mul(factor);
             s.mean.muli(beta1).addi(g.mul(1 - beta1));
             s.variance.muli(beta2).addi(g.square().mul(1 - beta2));
             if (s.decay && weightDecay > 0) {

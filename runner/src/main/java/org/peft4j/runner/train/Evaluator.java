@@ -13,9 +13,19 @@ public final class Evaluator {
     /** Accuracy and mean loss on a split. */
     public record Result(String split, int images, double accuracy, double loss) {}
 
+    /** Receives each image's prediction: its index in the split, true label, predicted class and softmax confidence. */
+    @FunctionalInterface
+    public interface Predictions {
+        void accept(int index, int label, int predicted, float confidence);
+    }
+
     private Evaluator() {}
 
     public static Result evaluate(PeftModel model, ImageSet set, int batchSize) {
+        return evaluate(model, set, batchSize, null);
+    }
+
+    public static Result evaluate(PeftModel model, ImageSet set, int batchSize, Predictions predictions) {
         model.merge();
         try {
             long correct = 0;
@@ -26,8 +36,17 @@ public final class Evaluator {
                     NDList batch = set.batch(indices, false, new Random(0), scope);
                     NDArray logits = model.logits(batch.get(0), false);
                     NDArray labels = batch.get(1);
-                    correct += logits.argMax(-1).eq(labels).toType(DataType.INT64, false).sum().getLong();
+                    NDArray predicted = logits.argMax(-1);
+                    correct += predicted.eq(labels).toType(DataType.INT64, false).sum().getLong();
                     lossSum += Losses.crossEntropy(logits, labels, 0).getFloat() * indices.length;
+                    if (predictions != null) {
+                        long[] p = predicted.toLongArray();
+                        long[] y = labels.toType(DataType.INT64, false).toLongArray();
+                        float[] confidence = logits.softmax(-1).max(new int[] {-1}).toFloatArray();
+                        for (int i = 0; i < indices.length; i++) {
+                            predictions.accept(indices[i], (int) y[i], (int) p[i], confidence[i]);
+                        }
+                    }
                 }
             }
             return new Result(set.name(), set.size(), (double) correct / set.size(), lossSum / set.size());

@@ -3,18 +3,24 @@ package org.peft4j.runner.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.LinkedHashSet;
 import java.util.Map;
+import org.peft4j.api.PeftException;
+import org.peft4j.api.nn.ParameterValues;
 import java.util.Set;
 import org.peft4j.api.Intermediates;
 import org.peft4j.api.Backbone;
 import org.peft4j.api.TrainingHooks;
+import org.peft4j.api.Precision;
 import org.peft4j.api.Tuner;
+import org.peft4j.api.nn.Cast;
 import org.peft4j.api.site.Adapter;
 import org.peft4j.api.site.AdapterSite;
 
@@ -28,6 +34,9 @@ public final class PeftModel {
     private final Tuner tuner;
     private final TrainingHooks hooks;
     private final ParameterStore store;
+    /** Backbone parameters that were trainable at some point of this run (full, BitFit, a stage that unfroze them). */
+    private final Set<String> trainedBackbone = new LinkedHashSet<>();
+    private Precision precision = Precision.FP32;
 
     private PeftModel(Backbone backbone, Tuner tuner) {
         this.backbone = backbone;
@@ -57,8 +66,29 @@ public final class PeftModel {
         return hooks;
     }
 
+    /**
+     * Trains and evaluates in {@code precision} from now on: under fp16 the frozen weights are converted to fp16
+     * once, here (call it after the method has attached).
+     */
+    public PeftModel usePrecision(Precision precision) {
+        this.precision = precision;
+        precision.convertFrozen(backbone.block());
+        return this;
+    }
+
+    public Precision precision() {
+        return precision;
+    }
+
+    /** Logits in fp32 (whatever the precision; the cast keeps their gradient) for float images of any type. */
     public NDArray logits(NDArray images, boolean training) {
-        return backbone.block().forward(store, new NDList(images), training).singletonOrThrow();
+        NDArray logits = backbone.block().forward(store, new NDList(input(images)), training).singletonOrThrow();
+        return Cast.to(logits, DataType.FLOAT32);
+    }
+
+    /** Images in the compute type; they need no gradient, so a plain cast does. */
+    private NDArray input(NDArray images) {
+        return images.toType(precision.computeType(), false);
     }
 
     /** The training-mode forward pass handed to {@link TrainingHooks#loss}. */
@@ -71,7 +101,7 @@ public final class PeftModel {
 
             @Override
             public Intermediates withBlocks(NDArray images, Set<Integer> depths) {
-                return backbone.forwardIntermediates(store, images, true, depths);
+                return backbone.forwardIntermediates(store, input(images), true, depths);
             }
         };
     }
@@ -100,21 +130,63 @@ public final class PeftModel {
         return out;
     }
 
-    /**
-     * What a run saves as its adapter: the head, every adapter parameter, trainable now or not (DMLoRA freezes its
-     * branches and the head for its scale stage, yet they are part of the result), and any backbone parameter that
-     * trains.
-     */
-    public Map<String, Parameter> savedParameters() {
-        Map<String, Parameter> out = new LinkedHashMap<>();
-        Map<String, Parameter> frozenBackbone = new LinkedHashMap<>(backbone.parameters());
-        frozenBackbone.keySet().removeAll(backbone.headParameters().keySet());
-        parameters().forEach((k, p) -> {
-            if (p.requiresGradient() || !frozenBackbone.containsKey(k)) {
-                out.put(k, p);
+    /** Records which backbone parameters train now, so that saving keeps them even if a later stage freezes them. */
+    public void noteTrained() {
+        Map<String, Parameter> head = backbone.headParameters();
+        backbone.backboneParameters().forEach((k, p) -> {
+            if (p.requiresGradient() && !head.containsKey(k)) {
+                trainedBackbone.add(k);
             }
         });
-        return out;
+    }
+
+    /**
+     * What an adapter file and a checkpoint keep: every adapter parameter, the head, and the backbone parameters
+     * this run trained (frozen backbone weights come from the backbone's own checkpoint).
+     */
+    public Map<String, Parameter> savedParameters() {
+        noteTrained();
+        Map<String, Parameter> all = parameters();
+        Map<String, Parameter> saved = new LinkedHashMap<>();
+        all.forEach((k, p) -> {
+            boolean frozenBackbone = backbone.backboneParameters().containsKey(k) && !trainedBackbone.contains(k);
+            if (!frozenBackbone && p.isInitialized()) {
+                saved.put(k, p);
+            }
+        });
+        return saved;
+    }
+
+    /** The arrays of {@link #savedParameters()} (live views). */
+    public Map<String, NDArray> savedArrays() {
+        Map<String, NDArray> arrays = new LinkedHashMap<>();
+        savedParameters().forEach((k, p) -> arrays.put(k, p.getArray()));
+        return arrays;
+    }
+
+    /** Sets saved values by name; every saved parameter must be present, and nothing else. */
+    public void restore(Map<String, NDArray> values) {
+        Map<String, Parameter> saved = savedParameters();
+        if (!saved.keySet().equals(values.keySet())) {
+            Set<String> missing = new LinkedHashSet<>(saved.keySet());
+            missing.removeAll(values.keySet());
+            Set<String> unexpected = new LinkedHashSet<>(values.keySet());
+            unexpected.removeAll(saved.keySet());
+            throw new PeftException("saved tensors do not fit this model: missing " + first(missing) + ", unexpected "
+                    + first(unexpected));
+        }
+        saved.forEach((k, p) -> {
+            NDArray value = values.get(k);
+            if (!value.getShape().equals(p.getArray().getShape())) {
+                throw new PeftException("saved tensor " + k + " has shape " + value.getShape() + ", the model's is "
+                        + p.getArray().getShape());
+            }
+            ParameterValues.assign(p, value);
+        });
+    }
+
+    private static String first(Set<String> names) {
+        return names.isEmpty() ? "none" : names.stream().limit(5).toList() + (names.size() > 5 ? " and " + (names.size() - 5) + " more" : "");
     }
 
     /** Trainable parameter count in the backbone (head excluded): the papers' "# param" column. */

@@ -1,9 +1,12 @@
 package org.peft4j.runner.train;
 
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Random;
 import org.peft4j.api.StepContext;
 import org.peft4j.api.TrainingHooks;
@@ -33,7 +36,11 @@ public final class Trainer {
     private final long seed;
     private final StepObserver observer;
     private final EpochSink sink;
+    private TrainingCheckpoints checkpoints = TrainingCheckpoints.NONE;
     private AdamW optimizer;
+
+    /** Salt of the engine's per-epoch seed, so it never equals the data-order seed of the same epoch. */
+    private static final long ENGINE_STREAM = 0x5EED_E5617L;
 
     public Trainer(PeftModel model, Settings.Train settings, int batchSize, int evalBatchSize, long seed,
             StepObserver observer, EpochSink sink) {
@@ -51,23 +58,53 @@ public final class Trainer {
         return TrainingPlan.of(new TrainingStage("main", t.epochs(), t.lr(), t.weightDecay(), t.warmupEpochs()));
     }
 
-    /** Trains every stage of the plan; evaluates on {@code eval} every {@code eval-every} epochs (if set). */
+    /** Saves a checkpoint after every epoch and resumes from the newest one found (default: none). */
+    public Trainer withCheckpoints(TrainingCheckpoints checkpoints) {
+        this.checkpoints = checkpoints;
+        return this;
+    }
+
+    /**
+     * Trains every stage of the plan; evaluates on {@code eval} every {@code eval-every} epochs (if set). If the
+     * checkpoints hold a saved state, the finished epochs are not trained again: their hooks are replayed (so a
+     * method rebuilds what it changed at stage and epoch starts, e.g. dropped branches), then parameters and
+     * optimiser state are restored, and training continues exactly as an uninterrupted run would.
+     */
     public List<EpochStats> fit(ImageSet train, ImageSet eval, TrainingPlan plan) {
         TrainingHooks hooks = model.hooks();
-        List<EpochStats> history = new ArrayList<>();
-        int stageIndex = 0;
-        for (TrainingStage stage : plan.stages()) {
+        Optional<TrainingState> resume = checkpoints.latest(model.backbone().manager());
+        List<EpochStats> history = new ArrayList<>(resume.map(TrainingState::history).orElse(List.of()));
+        int stepsPerEpoch = (train.size() + batchSize - 1) / batchSize;
+        for (int stageIndex = 0; stageIndex < plan.stages().size(); stageIndex++) {
+            TrainingStage stage = plan.stages().get(stageIndex);
             hooks.onStageStart(stage, model.backbone());
+            int firstEpoch = 0;
+            if (resume.isPresent() && stageIndex < resume.get().stage()) {
+                replayEpochs(hooks, stage, stage.epochs(), null);
+                continue;
+            }
             optimizer = new AdamW(model.trainable(), stage.weightDecay(), settings.beta1(), settings.beta2(),
                     settings.eps(), settings.gradClip());
+            model.noteTrained();
+            if (resume.isPresent() && stageIndex == resume.get().stage()) {
+                TrainingState state = resume.get();
+                firstEpoch = state.epochsDone();
+                replayEpochs(hooks, stage, firstEpoch, optimizer);
+                model.restore(state.parameters());
+                optimizer.importState(state.optimizer());
+                state.parameters().values().forEach(NDArray::close);
+                closeAll(state.optimizer());
+            }
             TrainingStep trainingStep = new TrainingStep(model, optimizer, settings.labelSmoothing());
-            int stepsPerEpoch = (train.size() + batchSize - 1) / batchSize;
             LrSchedule schedule = new LrSchedule(stage.lr(), Math.min(settings.minLr(), stage.lr()),
                     Math.round(stage.warmupEpochs() * stepsPerEpoch), (long) stage.epochs() * stepsPerEpoch);
-            long step = 0;
-            for (int epoch = 0; epoch < stage.epochs(); epoch++) {
+            for (int epoch = firstEpoch; epoch < stage.epochs(); epoch++) {
                 hooks.onEpochStart(stage.name(), epoch);
                 optimizer.sync(model.trainable()); // a method may have frozen or removed parameters for good
+                model.noteTrained();
+                // dropout and drop path draw from the engine's stream: reseeding it per epoch makes a resumed run
+                // draw what the uninterrupted run drew
+                Engine.getInstance().setRandomSeed((int) mix(seed, stageIndex, epoch, ENGINE_STREAM));
                 observer.epochStarted(stage.name(), epoch, stage.epochs(), stepsPerEpoch);
                 int[] order = shuffledGroups(train.size(), train.groupSize(), new Random(mix(seed, stageIndex, epoch)));
                 double lossSum = 0;
@@ -75,6 +112,7 @@ public final class Trainer {
                 long seen = 0;
                 long started = System.nanoTime();
                 double lr = 0;
+                long step = (long) epoch * stepsPerEpoch;
                 for (int start = 0; start < order.length; start += batchSize) {
                     int[] indices = java.util.Arrays.copyOfRange(order, start, Math.min(order.length, start + batchSize));
                     lr = schedule.at(step);
@@ -94,10 +132,11 @@ public final class Trainer {
                 EpochStats stats = new EpochStats(stage.name(), epoch, lossSum / seen, (double) correct / seen, lr, seconds,
                         seen / Math.max(seconds, 1e-9), evaluation);
                 history.add(stats);
+                checkpoints.save(new TrainingState(stageIndex, epoch + 1, List.copyOf(history), model.savedArrays(),
+                        optimizer.exportState()));
                 observer.epochDone(stats);
                 sink.epochDone(stats);
             }
-            stageIndex++;
         }
         return history;
     }
@@ -105,6 +144,22 @@ public final class Trainer {
     /** The optimiser of the stage being trained (null before {@link #fit}); tests follow its state through it. */
     AdamW optimizer() {
         return optimizer;
+    }
+
+    private static void closeAll(AdamW.State state) {
+        state.mean().values().forEach(NDArray::close);
+        state.variance().values().forEach(NDArray::close);
+    }
+
+    /** Runs the epoch hooks of {@code epochs} finished epochs without training (resume). */
+    private void replayEpochs(TrainingHooks hooks, TrainingStage stage, int epochs, AdamW optimizer) {
+        for (int epoch = 0; epoch < epochs; epoch++) {
+            hooks.onEpochStart(stage.name(), epoch);
+            hooks.onEpochEnd(stage.name(), epoch);
+        }
+        if (optimizer != null) {
+            optimizer.sync(model.trainable());
+        }
     }
 
     /** One optimisation step; returns {loss, correct}. */

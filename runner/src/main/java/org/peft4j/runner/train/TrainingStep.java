@@ -22,12 +22,19 @@ public final class TrainingStep {
     private final TrainingHooks hooks;
     private final AdamW optimizer;
     private final double labelSmoothing;
+    private final LossScaler scaler;
 
     public TrainingStep(PeftModel model, AdamW optimizer, double labelSmoothing) {
         this.model = model;
         this.hooks = model.hooks();
         this.optimizer = optimizer;
         this.labelSmoothing = labelSmoothing;
+        this.scaler = LossScaler.forPrecision(model.precision());
+    }
+
+    /** The loss scaler of this step (dynamic under fp16). */
+    public LossScaler scaler() {
+        return scaler;
     }
 
     /**
@@ -54,10 +61,10 @@ public final class TrainingStep {
             if (!Float.isFinite(loss)) {
                 throw new NonFiniteLossException(describe.apply(loss));
             }
-            collector.backward(stepLoss.loss());
+            collector.backward(scaler.scaled(stepLoss.loss()));
         }
         hooks.afterBackward(context);
-        optimizer.step(lr, hooks.idleParameters(context));
+        optimizer.step(lr, hooks.idleParameters(context), scaler);
         long correct = stepLoss.logits().argMax(-1).eq(labels).toType(DataType.INT64, false).sum().getLong();
         return new Outcome(loss, correct);
     }

@@ -51,7 +51,7 @@ class CliTest {
         Result r = cli("run", experiment("method { id = lora, rank = 2 }").toString());
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains("test accuracy:").contains("trainable backbone parameters");
-        assertThat(work.resolve("results/cli/mini/lora/seed-42/metrics.json")).exists();
+        assertThat(work.resolve("results/cli/mini/lora/default/final/seed-42/metrics.json")).exists();
     }
 
     @Test
@@ -98,19 +98,39 @@ class CliTest {
     }
 
     @Test
-    void benchTimesEveryMethodRoundRobinAndRejectsUnknownOptions() {
+    void benchTimesEveryMethodPrecisionAndKernelAndWritesCsv() throws Exception {
+        Path csv = root.resolve("bench.csv");
         Result r = cli("bench", "--backbone", "vit_micro_patch4_32", "--method", "lora,mlae", "--set", "rank=4",
-                "--train", "--batch", "2", "--iterations", "2", "--warmup", "1");
+                "--train", "--batch", "2", "--iterations", "2", "--warmup", "1", "--device", "cpu",
+                "--precision", "fp32,fp16", "--attention", "sdpa,math", "--csv", csv.toString());
         assertThat(r.code()).as(r.err()).isZero();
-        List<String> rows = r.out().lines().filter(l -> l.startsWith("vit_micro_patch4_32")).toList();
-        assertThat(rows).hasSize(4);
-        for (String row : rows) {
-            double imagesPerSecond = Double.parseDouble(row.trim().substring(row.trim().lastIndexOf(' ') + 1));
-            assertThat(imagesPerSecond).as(row).isPositive();
-        }
-        assertThat(rows.get(2)).contains("lora").contains("train step");
+        List<String> lines = Files.readAllLines(csv);
+        assertThat(lines.get(0)).startsWith("backbone,method,precision,attention,measure,batch,iterations,median_ms,images_per_s,"
+                + "vs_first_method,peak_gpu_mib");
+        List<String[]> rows = lines.stream().skip(1).map(l -> l.split(",")).toList();
+        // 2 precisions x 2 kernels x 2 methods x (forward, train step)
+        assertThat(rows).hasSize(16);
+        assertThat(rows).allSatisfy(row -> {
+            assertThat(Double.parseDouble(row[8])).as(String.join(",", row)).isPositive();
+            assertThat(row[10]).isEqualTo("n/a"); // no GPU memory on the CPU
+        });
+        assertThat(rows.stream().map(row -> row[2] + "/" + row[3] + "/" + row[1] + "/" + row[4]).distinct()).hasSize(16)
+                .contains("fp16/math/mlae/train_step", "fp32/sdpa/lora/forward_eval");
+        assertThat(rows.stream().filter(row -> row[1].equals("lora")).map(row -> row[9])).containsOnly("1.0000");
+        assertThat(r.out()).contains("cpu(), PyTorch");
         assertOneLineError(cli("bench", "--backbone", "vit_micro_patch4_32", "--method", "lora", "--set", "rnk=4"),
                 "--set rnk", "not an option of method lora");
+        assertOneLineError(cli("bench", "--backbone", "vit_micro_patch4_32", "--precision", "bf16"),
+                "--precision", "expected one of [auto, fp32, tf32, fp16]", "bf16");
+    }
+
+    @Test
+    void listDevicesNamesTheEngineItsVersionAndTheCudaDevices() {
+        Result r = cli("list-devices");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("engine: PyTorch " + ai.djl.engine.Engine.getInstance().getVersion())
+                .contains("CUDA devices: none").contains("TF32 matmuls for fp32: off");
+        assertThat(cli("describe-system", "--help").out()).contains("PYTORCH_LIBRARY_PATH");
     }
 
     @Test

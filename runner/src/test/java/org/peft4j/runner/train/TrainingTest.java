@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -21,8 +22,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.peft4j.api.PeftException;
+import org.peft4j.api.Precision;
 import org.peft4j.api.io.Safetensors;
 import org.peft4j.backbone.BackboneRegistry;
+import org.peft4j.runner.experiment.ModelFactory;
+import org.peft4j.runner.experiment.TaskData;
 import org.peft4j.runner.ExperimentRunner;
 import org.peft4j.runner.TestData;
 import org.peft4j.runner.config.Experiment;
@@ -56,9 +60,9 @@ class TrainingTest {
         Setup(Experiment e) {
             experiment = e;
             SplitList[] splits = DatasetLayouts.splits(e.data());
-            model = new ExperimentRunner(BackboneRegistry.load()).assemble(e, methods, splits[0].numClasses(), 7, manager,
+            model = new ModelFactory(BackboneRegistry.load()).assemble(e, methods, splits[0].numClasses(), 7, manager,
                     new PrintStream(new ByteArrayOutputStream()));
-            ImageSet[] images = ExperimentRunner.images(splits, e.data(), model.backbone().dataConfig());
+            ImageSet[] images = TaskData.images(splits, e.data(), model.backbone().dataConfig());
             train = images[0];
             test = images[1];
         }
@@ -123,6 +127,40 @@ class TrainingTest {
     }
 
     @Test
+    void halfPrecisionTrainsFp32AdaptersOverAnFp16BackboneAndMergesBackExactly() {
+        try (Setup s = new Setup(experiment("method { id = lora }\ntrain { epochs = 2, lr = 5e-3 }\ncompute { precision = fp16 }"))) {
+            assertThat(s.model.precision()).isEqualTo(Precision.FP16);
+            Map<String, NDArray> before = snapshot(s.model.parameters());
+            s.model.parameters().forEach((k, p) -> assertThat(p.getArray().getDataType()).as(k)
+                    .isEqualTo(k.contains(".lora_") || k.startsWith("head.") ? DataType.FLOAT32 : DataType.FLOAT16));
+            double lossBefore = Evaluator.evaluate(s.model, s.train, 64).loss();
+            List<EpochStats> seen = new ArrayList<>();
+            s.trainer(seen, new ArrayList<>()).fit(s.train, null, Trainer.basePlan(s.experiment.train()));
+            assertThat(Evaluator.evaluate(s.model, s.train, 64).loss()).isLessThan(lossBefore - 0.05);
+
+            List<String> moved = new ArrayList<>();
+            s.model.parameters().forEach((k, p) -> {
+                if (!p.getArray().contentEquals(before.get(k))) {
+                    moved.add(k);
+                }
+            });
+            assertThat(moved).contains("head.weight", "blocks.0.attn.qkv.lora_q.lora_B").allMatch(k -> k.contains(".lora_") || k.startsWith("head."));
+            try (NDManager scope = s.manager.newSubManager()) {
+                NDArray x = s.test.batch(new int[] {0, 1, 2, 3, 4, 5, 6, 7}, false, new Random(0), scope).get(0);
+                NDArray unmerged = s.model.logits(x, false);
+                assertThat(unmerged.getDataType()).isEqualTo(DataType.FLOAT32);
+                s.model.merge();
+                // folded in fp32, stored in fp16: the merged weight is rounded once
+                assertThat(s.model.parameters().get("blocks.0.attn.qkv.weight").getArray().getDataType()).isEqualTo(DataType.FLOAT16);
+                NDArray merged = s.model.logits(x, false);
+                s.model.unmerge();
+                assertThat(unmerged.sub(merged).abs().max().getFloat() / unmerged.abs().max().getFloat()).isLessThanOrEqualTo(5e-3f);
+                assertThat(unmerged.sub(s.model.logits(x, false)).abs().max().getFloat()).isZero();
+            }
+        }
+    }
+
+    @Test
     void nativeMemoryStaysFlatOverEpochs() {
         try (Setup s = new Setup(experiment("method { id = lora }\ntrain { epochs = 4, eval-every = 1 }"))) {
             List<Integer> counts = new ArrayList<>();
@@ -181,8 +219,8 @@ class TrainingTest {
                 .hasMessageContaining("at step 10")
                 .hasMessageContaining("epoch 2")
                 .hasMessageContaining("last good checkpoint (epoch 1)");
-        Path dir = out.resolve("test/mini/nan-after/seed-42");
-        assertThat(Files.readString(dir.resolve(RunDirectory.METRICS))).contains("\"status\" : \"failed\"").contains("step 10");
+        Path dir = out.resolve("test/mini/nan-after/default/final/seed-42");
+        assertThat(Files.readString(dir.resolve(RunDirectory.METRICS))).contains("\"status\": \"failed\"").contains("step 10");
         try (NDManager m = NDManager.newBaseManager()) {
             Map<String, NDArray> saved = Safetensors.read(dir.resolve(RunDirectory.ADAPTER), m);
             assertThat(saved.keySet()).containsExactlyInAnyOrder("head.weight", "head.bias");
@@ -196,7 +234,7 @@ class TrainingTest {
         ByteArrayOutputStream buffer = new ByteArrayOutputStream();
         var results = new ExperimentRunner(BackboneRegistry.load()).run(e, methods, new PrintStream(buffer));
         Path dir = results.get(0).directory().path();
-        assertThat(dir).isEqualTo(out.resolve("test/mini/lora/seed-42"));
+        assertThat(dir).isEqualTo(out.resolve("test/mini/lora/default/final/seed-42"));
         String metrics = Files.readString(dir.resolve(RunDirectory.METRICS));
         com.typesafe.config.Config json = com.typesafe.config.ConfigFactory.parseString(metrics);
         assertThat(json.getString("status")).isEqualTo("ok");
