@@ -153,12 +153,29 @@ public final class Trainer {
 
     /** Runs the epoch hooks of {@code epochs} finished epochs without training (resume). */
     private void replayEpochs(TrainingHooks hooks, TrainingStage stage, int epochs, AdamW optimizer) {
+        replayEpochs(hooks, stage, epochs);
+        if (optimizer != null) {
+            optimizer.sync(model.trainable());
+        }
+    }
+
+    private static void replayEpochs(TrainingHooks hooks, TrainingStage stage, int epochs) {
         for (int epoch = 0; epoch < epochs; epoch++) {
             hooks.onEpochStart(stage.name(), epoch);
             hooks.onEpochEnd(stage.name(), epoch);
         }
-        if (optimizer != null) {
-            optimizer.sync(model.trainable());
+    }
+
+    /**
+     * Brings a freshly assembled model to the structure it had when {@code plan} finished, without training: the
+     * stage and epoch hooks run in order, so a method that changes the model as it trains (DMLoRA drops branches,
+     * adds learnable scales) rebuilds the same tensors. Reloading a trained adapter file needs it.
+     */
+    public static void replayPlan(PeftModel model, TrainingPlan plan) {
+        TrainingHooks hooks = model.hooks();
+        for (TrainingStage stage : plan.stages()) {
+            hooks.onStageStart(stage, model.backbone());
+            replayEpochs(hooks, stage, stage.epochs());
         }
     }
 
