@@ -2,10 +2,13 @@ package org.peft4j.api;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueType;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.OptionalDouble;
 
 /**
  * What a method gets to create its {@link Tuner}: its settings (the user's {@code method} block merged over
@@ -117,6 +120,22 @@ public record MethodContext(Config settings, String source, long seed, String da
             throw invalid(key, "must be a finite number > 0, got " + value);
         }
         return (float) value;
+    }
+
+    /**
+     * A number, or the word {@code word} (empty): options whose default comes from a preset ({@code dropout =
+     * preset} in MLAE, {@code branches = preset} in DMLoRA), so that a number the user writes always wins.
+     */
+    public OptionalDouble numberOrWord(String key, String word) {
+        ConfigValue value = settings.getValue(key);
+        if (value.valueType() == ConfigValueType.STRING && word.equals(String.valueOf(value.unwrapped()).trim())) {
+            return OptionalDouble.empty();
+        }
+        try {
+            return OptionalDouble.of(settings.getDouble(key));
+        } catch (ConfigException.WrongType | ConfigException.BadValue e) {
+            throw invalid(key, "must be a number or '" + word + "', got " + value.render());
+        }
     }
 
     /** Block indices (each >= 0); empty means every block. */

@@ -1,5 +1,6 @@
 package org.peft4j.api;
 
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -32,6 +33,15 @@ public interface Tuner {
      */
     default long reportedParameterCount(long counted) {
         return counted;
+    }
+
+    /**
+     * Lines the runner prints (and writes to {@code train.log} and {@code metrics.json}) when a run starts, after
+     * {@link #attach} and {@link #plan}: choices the method made from the run rather than from explicit settings,
+     * e.g. a preset picked from the dataset name or the default targets for this backbone. Default: none.
+     */
+    default List<String> notes() {
+        return List.of();
     }
 
     /** Extra results for {@code metrics.json} after training (e.g. expert similarity). */

@@ -9,17 +9,12 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
-import com.typesafe.config.ConfigFactory;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.peft4j.api.Backbone;
-import org.peft4j.api.BackboneOptions;
-import org.peft4j.api.MethodContext;
 import org.peft4j.api.PeftException;
-import org.peft4j.backbone.BackboneRegistry;
 import org.peft4j.runner.registry.MethodRegistry;
 import org.peft4j.runner.train.PeftModel;
 
@@ -34,10 +29,7 @@ class CrossBackboneTest {
     }
 
     private static PeftModel attach(String backbone, String method, String options, NDManager manager) {
-        Engine.getInstance().setRandomSeed(11);
-        Backbone model = BackboneRegistry.load().build(BackboneOptions.of(backbone, 10), manager);
-        var settings = ConfigFactory.parseString(options).withFallback(methods.defaults(method)).resolve();
-        return PeftModel.assemble(model, methods.get(method).create(new MethodContext(settings, "test.conf", 11, "t", 10)));
+        return TestData.attach(methods, backbone, method, options, 10, 11, manager);
     }
 
     /** Makes every trainable tensor non-trivial (as after training), so merges have something to fold. */
@@ -70,6 +62,10 @@ class CrossBackboneTest {
         "swin_micro_patch4_window4_32|adapter|style = houlsby, placement = after-add, activation = silu",
         "vit_micro_avg_ls_patch4_32|ssf|",
         "vit_micro_avg_ls_patch4_32|adaptformer|placement = inside",
+        "vit_micro_patch4_32|dmlora|",
+        "swin_micro_patch4_window4_32|dmlora|",
+        "convnext_micro|dmlora|",
+        "vit_micro_patch4_32|dmlora|scheme = B, branches = 3, scale = 10",
     })
     void trainsAndMergesExactly(String backbone, String method, String options) {
         try (NDManager manager = NDManager.newBaseManager()) {

@@ -7,11 +7,18 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import org.peft4j.api.Backbone;
+import org.peft4j.api.BackboneOptions;
+import org.peft4j.api.MethodContext;
+import org.peft4j.backbone.BackboneRegistry;
 import org.peft4j.runner.config.Experiment;
 import org.peft4j.runner.config.ExperimentLoader;
 import org.peft4j.runner.registry.MethodRegistry;
+import org.peft4j.runner.train.PeftModel;
 
 /** Small datasets cut from the bundled fashion-1k, and experiments over them, for fast runner tests. */
 public final class TestData {
@@ -60,6 +67,19 @@ public final class TestData {
             }
         }
         return lines;
+    }
+
+    /**
+     * A backbone with random weights and {@code method} attached with its defaults under {@code options} (HOCON),
+     * for tests that need a model but no data.
+     */
+    public static PeftModel attach(MethodRegistry methods, String backbone, String method, String options, int classes,
+            long seed, NDManager manager) {
+        Engine.getInstance().setRandomSeed((int) seed);
+        Backbone model = BackboneRegistry.load().build(BackboneOptions.of(backbone, classes), manager);
+        Config settings = ConfigFactory.parseString(options).withFallback(methods.defaults(method)).resolve();
+        return PeftModel.assemble(model, methods.get(method).create(new MethodContext(settings, "test.conf", seed, "t",
+                classes)));
     }
 
     /** An experiment over {@code root/mini} with the given HOCON on top of quick defaults. */

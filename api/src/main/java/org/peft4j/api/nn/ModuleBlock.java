@@ -20,6 +20,7 @@ import ai.djl.training.initializer.Initializer;
 public abstract class ModuleBlock extends AbstractBlock {
 
     private NDManager parameterManager;
+    private DataType parameterType;
 
     /** Declares a parameter of a fixed shape. */
     protected final Parameter param(String name, Shape shape, Initializer initializer) {
@@ -30,6 +31,34 @@ public abstract class ModuleBlock extends AbstractBlock {
                         .optShape(shape)
                         .optInitializer(initializer)
                         .build());
+    }
+
+    /**
+     * Declares a parameter after construction (DMLoRA's averaged branches and learnable scales). If the block is
+     * already initialised, the parameter is initialised at once, in the block's manager and type.
+     */
+    protected final Parameter addLateParameter(String name, Shape shape, Initializer initializer) {
+        if (parameters.containsKey(name)) {
+            throw new IllegalArgumentException(getClass().getSimpleName() + " already has a parameter named " + name);
+        }
+        Parameter parameter = param(name, shape, initializer);
+        if (parameterManager != null) {
+            parameter.initialize(parameterManager, parameterType);
+        }
+        return parameter;
+    }
+
+    /**
+     * Removes one of this block's own parameters for good and frees its tensor (DMLoRA's dropped branches): it
+     * no longer appears in {@code getParameters()}, so trainers and checkpoints stop seeing it.
+     */
+    protected final void removeParameter(Parameter parameter) {
+        if (parameters.get(parameter.getName()) != parameter) {
+            throw new IllegalArgumentException(
+                    getClass().getSimpleName() + " has no parameter " + parameter.getName() + " to remove");
+        }
+        parameters.remove(parameter.getName());
+        parameter.close();
     }
 
     /** Registers a child block (DJL prefixes its name with a counter). */
@@ -55,6 +84,7 @@ public abstract class ModuleBlock extends AbstractBlock {
     @Override
     public void initialize(NDManager manager, DataType dataType, Shape... inputShapes) {
         this.parameterManager = manager;
+        this.parameterType = dataType;
         for (Parameter parameter : getDirectParameters().values()) {
             parameter.initialize(manager, dataType);
         }

@@ -1,9 +1,6 @@
 package org.peft4j.methods.mlae;
 
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigException;
-import com.typesafe.config.ConfigValue;
-import com.typesafe.config.ConfigValueType;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
@@ -97,11 +94,11 @@ public record MlaeSettings(
         if (!expertsPerLayer.isEmpty() && expertsPerLayer.stream().allMatch(n -> n == 0)) {
             throw ctx.invalid("experts-per-layer", "keeps no expert at all");
         }
-        OptionalDouble dropoutSet = numberOrPreset(ctx, "dropout");
+        OptionalDouble dropoutSet = ctx.numberOrWord("dropout", FROM_PRESET);
         if (dropoutSet.isPresent()) {
             checkDropout(ctx, "dropout", dropoutSet.getAsDouble(), "");
         }
-        OptionalDouble lambdaSet = numberOrPreset(ctx, "lambda-init");
+        OptionalDouble lambdaSet = ctx.numberOrWord("lambda-init", FROM_PRESET);
         if (lambdaSet.isPresent()) {
             double v = lambdaSet.getAsDouble();
             if (!(v > 0) || Double.isInfinite(v)) {
@@ -258,19 +255,6 @@ public record MlaeSettings(
     private static void checkDropout(MethodContext ctx, String key, double p, String where) {
         if (!(p >= 0 && p < 1)) {
             throw ctx.invalid(key, "must be in [0, 1), got " + p + where);
-        }
-    }
-
-    /** A number, or the word {@code preset} (empty). */
-    private static OptionalDouble numberOrPreset(MethodContext ctx, String key) {
-        ConfigValue value = ctx.settings().getValue(key);
-        if (value.valueType() == ConfigValueType.STRING && FROM_PRESET.equals(String.valueOf(value.unwrapped()).trim())) {
-            return OptionalDouble.empty();
-        }
-        try {
-            return OptionalDouble.of(ctx.settings().getDouble(key));
-        } catch (ConfigException.WrongType | ConfigException.BadValue e) {
-            throw ctx.invalid(key, "must be a number or '" + FROM_PRESET + "', got " + value.render());
         }
     }
 }

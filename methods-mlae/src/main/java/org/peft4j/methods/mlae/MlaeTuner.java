@@ -119,6 +119,18 @@ public final class MlaeTuner implements Tuner {
         };
     }
 
+    /** How the preset was resolved and where dropout and lambda came from. */
+    @Override
+    public List<String> notes() {
+        List<String> notes = new ArrayList<>();
+        notes.add("preset " + settings.presetNote());
+        if (settings.usesUniformDropout()) {
+            notes.add("dropout " + settings.dropout() + " from " + settings.dropoutSource());
+        }
+        notes.add("lambda-init " + settings.lambdaInit() + " from " + settings.lambdaSource());
+        return notes;
+    }
+
     /**
      * The counted parameters minus those of experts that fixed masking keeps from ever training (their a_i,
      * b_i and lambda_i exist so that every block has the same shape, but never change).

@@ -105,6 +105,14 @@ public final class CellRunner {
                         AdapterFile.write(dir.path().resolve(RunDirectory.ADAPTER), model, header);
                     }).withCheckpoints(checkpoint);
             TrainingPlan plan = model.tuner().plan(Trainer.basePlan(experiment.train()));
+            List<String> notes = model.tuner().notes();
+            for (String note : notes) {
+                out.println(experiment.methodId() + ": " + note);
+                dir.log(experiment.methodId() + ": " + note);
+            }
+            if (!notes.isEmpty()) {
+                metrics.put("method_notes", notes);
+            }
             List<EpochStats> history;
             try {
                 history = trainer.fit(splits.train(), splits.eval(), plan);

@@ -13,11 +13,13 @@ import org.peft4j.runner.registry.MethodRegistry;
 import org.peft4j.runner.results.AdapterFile;
 import org.peft4j.runner.results.RunDirectory;
 import org.peft4j.runner.train.PeftModel;
+import org.peft4j.runner.train.Trainer;
 
 /**
  * A trained run brought back: its experiment (from a cell's {@code config.conf} or any experiment file), the model
- * rebuilt from the backbone checkpoint and the method, and the adapter file loaded onto it after checking that it
- * was written for this method, backbone, task and settings.
+ * rebuilt from the backbone checkpoint and the method, brought to its end-of-training structure ({@link
+ * Trainer#replayPlan}), and the adapter file loaded onto it after checking that it was written for this method,
+ * backbone, task and settings.
  */
 public record TrainedRun(Experiment experiment, PeftModel model, AdapterFile.Header header, SplitList[] lists) {
 
@@ -60,6 +62,7 @@ public record TrainedRun(Experiment experiment, PeftModel model, AdapterFile.Hea
                     + " has " + lists[0].numClasses() + " classes");
         }
         PeftModel model = models.assemble(experiment, methods, header.numClasses(), header.seed(), manager, out);
+        Trainer.replayPlan(model, model.tuner().plan(Trainer.basePlan(experiment.train())));
         AdapterFile.load(adapterFile, model, experiment.methodId(), CellRunner.methodSettingsJson(experiment));
         return new TrainedRun(experiment, model, header, lists);
     }

@@ -40,6 +40,7 @@ public final class Trainer {
     private final StepObserver observer;
     private final EpochSink sink;
     private TrainingCheckpoints checkpoints = TrainingCheckpoints.NONE;
+    private AdamW optimizer;
 
     /** Salt of the engine's per-epoch seed, so it never equals the data-order seed of the same epoch. */
     private static final long ENGINE_STREAM = 0x5EED_E5617L;
@@ -85,7 +86,7 @@ public final class Trainer {
                 replayEpochs(hooks, stage, stage.epochs(), null);
                 continue;
             }
-            AdamW optimizer = new AdamW(model.trainable(), stage.weightDecay(), settings.beta1(), settings.beta2(),
+            optimizer = new AdamW(model.trainable(), stage.weightDecay(), settings.beta1(), settings.beta2(),
                     settings.eps(), settings.gradClip());
             model.noteTrained();
             if (resume.isPresent() && stageIndex == resume.get().stage()) {
@@ -153,6 +154,11 @@ public final class Trainer {
         return history;
     }
 
+    /** The optimiser of the stage being trained (null before {@link #fit}); tests follow its state through it. */
+    AdamW optimizer() {
+        return optimizer;
+    }
+
     private static void closeAll(AdamW.State state) {
         state.mean().values().forEach(NDArray::close);
         state.variance().values().forEach(NDArray::close);
@@ -160,12 +166,29 @@ public final class Trainer {
 
     /** Runs the epoch hooks of {@code epochs} finished epochs without training (resume). */
     private void replayEpochs(TrainingHooks hooks, TrainingStage stage, int epochs, AdamW optimizer) {
+        replayEpochs(hooks, stage, epochs);
+        if (optimizer != null) {
+            optimizer.sync(model.trainable());
+        }
+    }
+
+    private static void replayEpochs(TrainingHooks hooks, TrainingStage stage, int epochs) {
         for (int epoch = 0; epoch < epochs; epoch++) {
             hooks.onEpochStart(stage.name(), epoch);
             hooks.onEpochEnd(stage.name(), epoch);
         }
-        if (optimizer != null) {
-            optimizer.sync(model.trainable());
+    }
+
+    /**
+     * Brings a freshly assembled model to the structure it had when {@code plan} finished, without training: the
+     * stage and epoch hooks run in order, so a method that changes the model as it trains (DMLoRA drops branches,
+     * adds learnable scales) rebuilds the same tensors. Reloading a trained adapter file needs it.
+     */
+    public static void replayPlan(PeftModel model, TrainingPlan plan) {
+        TrainingHooks hooks = model.hooks();
+        for (TrainingStage stage : plan.stages()) {
+            hooks.onStageStart(stage, model.backbone());
+            replayEpochs(hooks, stage, stage.epochs());
         }
     }
 

@@ -106,6 +106,21 @@ class ArtifactsTest {
     }
 
     @Test
+    void aDmloraRunReloadsWithItsSurvivingBranchesAndLearnedScales() throws Exception {
+        // halvings and the scale stage change the model while it trains: reloading rebuilds that structure first
+        CliTest.Result run = CliTest.cli("run", experiment("dmlora",
+                "method { id = dmlora, branches = 4, drop-every = 1, scale-epochs = 1 }\ntrain.epochs = 3").toString());
+        assertThat(run.code()).as(run.err()).isZero();
+        Path dir = work.resolve("results/art-dmlora/mini/dmlora/default/final/seed-42");
+        double recorded = Json.read(dir.resolve(RunDirectory.METRICS)).get("accuracy").getAsDouble();
+        CliTest.Result r = CliTest.cli("evaluate", dir.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains(String.format(java.util.Locale.ROOT, "test accuracy: %.2f%%", 100 * recorded));
+        CliTest.Result m = CliTest.cli("merge", dir.toString(), "--output", work.resolve("dmlora.safetensors").toString());
+        assertThat(m.code()).as(m.err()).isZero();
+    }
+
+    @Test
     void methodsThatKeepModulesAtInferenceCannotBeMergedIntoTimmWeights() throws Exception {
         CliTest.Result run = CliTest.cli("run", experiment("af", "method { id = adaptformer }").toString());
         assertThat(run.code()).as(run.err()).isZero();

@@ -143,8 +143,8 @@ class ExperimentLoaderTest {
     @Test
     void switchingTheMethodFromTheCommandLineNamesTheLeftoverOptions() {
         assertThatThrownBy(() -> load("method {\n  id = lora\n  rank = 8\n}\n", "method.id=linear"))
-                .hasMessage("unknown key 'method.rank' in " + dir.resolve("exp.conf") + " line 3: not an option of method linear"
-                        + " (method.id = linear from --set method.id=linear); rank is an option of lora, mlae."
-                        + " Known keys: method.frozen-eval");
+                .hasMessageStartingWith("unknown key 'method.rank' in " + dir.resolve("exp.conf") + " line 3: not an option of"
+                        + " method linear (method.id = linear from --set method.id=linear); rank is an option of lora, mlae")
+                .hasMessageEndingWith(". Known keys: method.frozen-eval");
     }
 }

@@ -107,6 +107,32 @@ class ResumeTest {
         }
     }
 
+    /**
+     * DMLoRA changes the model at epoch starts: the replayed hooks drop (or average) the same branches again, then the
+     * saved values and moments of the survivors fit by name. 3 main epochs (4 -> 2 -> 1 branches) + 2 scale epochs,
+     * 4 steps each: killed mid main epoch 2, right after a halving epoch, or in the scale stage.
+     */
+    @ParameterizedTest
+    @CsvSource({
+        "'branches = 4, drop-every = 1', 6",
+        "'branches = 4, drop-every = 1, scheme = B', 8",
+        "'branches = 4, drop-every = 1, survivor-moments = reset', 10",
+        "'branches = 4, drop-every = 1', 18",
+    })
+    void dmloraResumesThroughItsHalvingsAndItsScaleStage(String options, int killAfter) {
+        Experiment e = TestData.experiment(methods, data, out, "method { id = dmlora, scale-epochs = 2, " + options
+                + " }\ntrain { epochs = 3, warmup-epochs = 1 }");
+        Run straight = train(e, out.resolve("straight"), -1);
+        Run resumed = train(e, out.resolve("resumed"), killAfter);
+        assertThat(straight.parameters().keySet()).anyMatch(k -> k.endsWith(".scale"));
+        assertThat(resumed.parameters().keySet()).isEqualTo(straight.parameters().keySet());
+        straight.parameters().forEach((k, v) -> assertThat(resumed.parameters().get(k)).as(k).containsExactly(v));
+        assertThat(resumed.history()).hasSize(5);
+        for (int i = 0; i < 5; i++) {
+            assertThat(resumed.history().get(i).loss()).as("epoch %d loss", i + 1).isEqualTo(straight.history().get(i).loss());
+        }
+    }
+
     @org.junit.jupiter.api.Test
     void aCheckpointOfAnotherModelIsRefusedNamingTheTensors() {
         Experiment lora = TestData.experiment(methods, data, out, "method { id = lora }\ntrain { epochs = 3 }");
