@@ -57,8 +57,8 @@ public final class CellRunner {
         RunDirectory dir = new RunDirectory(cell.folder(experiment.run().output()));
         String rendered = experiment.render();
         Optional<CellStatus> status = CellStatus.read(dir.path());
-        if (status.isPresent() && force) {
-            dir.clear();
+        if (status.isPresent() && (force || failedBeforeAnyEpoch(status.get(), dir))) {
+            dir.clear(); // nothing was trained there: a fixed setting (checkpoint, labels, ...) just runs
         } else if (status.isPresent()) {
             requireSameSettings(dir.path(), rendered);
             if (status.get().ok()) {
@@ -153,6 +153,12 @@ public final class CellRunner {
                     dir.path());
             return new Outcome(spec, dir, result.accuracy(), params, history, metrics, false);
         }
+    }
+
+    /** A run that stopped on an error before finishing an epoch (e.g. a checkpoint that does not fit) left nothing to keep. */
+    private static boolean failedBeforeAnyEpoch(CellStatus status, RunDirectory dir) {
+        return status.failed() && !Files.isRegularFile(new CheckpointFile(dir.path()).path())
+                && !Files.isRegularFile(dir.path().resolve(RunDirectory.ADAPTER));
     }
 
     /** A finished cell's outcome, from its metrics.json. */

@@ -230,4 +230,19 @@ class CliTest {
         assertOneLineError(cli("run", experiment("").toString(), "--set", "output=\"" + work.resolve("afile") + "\""),
                 "output in --set output=", "is a file; results go into a folder");
     }
+
+    @Test
+    void aRunThatFailedBeforeItsFirstEpochDoesNotBlockTheFixedRerun() throws Exception {
+        Path wrong = work.resolve("convnext.safetensors");
+        try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager()) {
+            ForwardCommandTest.saveTimmStyle(org.peft4j.backbone.BackboneRegistry.load().build(
+                    org.peft4j.api.BackboneOptions.of("convnext_micro", 10), m), wrong);
+        }
+        Path file = experiment("method { id = lora, rank = 2 }");
+        assertOneLineError(cli("run", file.toString(), "--set", "backbone.checkpoint=\"" + wrong + "\""),
+                "lacks 54 tensors vit_micro_patch4_32 needs");
+        Result fixed = cli("run", file.toString());
+        assertThat(fixed.code()).as(fixed.err()).isZero();
+        assertThat(fixed.out()).contains("test accuracy:");
+    }
 }
