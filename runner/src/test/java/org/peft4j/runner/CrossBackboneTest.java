@@ -10,11 +10,14 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import java.nio.file.Path;
+import java.util.Random;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.peft4j.api.PeftException;
+import org.peft4j.api.StepContext;
+import org.peft4j.backbone.BackboneRegistry;
 import org.peft4j.runner.registry.MethodRegistry;
 import org.peft4j.runner.train.PeftModel;
 
@@ -66,6 +69,16 @@ class CrossBackboneTest {
         "swin_micro_patch4_window4_32|dmlora|",
         "convnext_micro|dmlora|",
         "vit_micro_patch4_32|dmlora|scheme = B, branches = 3, scale = 10",
+        "vit_micro_patch4_32|mosa|experts = 4",
+        "swin_micro_patch4_window4_32|mosa|experts = 4",
+        "convnext_micro|mosa|experts = 4",
+        "vit_micro_avg_ls_patch4_32|mosa|experts = 3, split = all-sparse, biases = split",
+        "vit_micro_patch4_32|mosa|style = houlsby, split = all-sparse, merge = jigsaw",
+        "swin_micro_patch4_window4_32|mosa|style = houlsby, split = sparse-down",
+        "vit_micro_patch4_32|mosa|style = pfeiffer, split = sparse-down, biases = split",
+        "vit_micro_patch4_32|mosl|",
+        "swin_micro_patch4_window4_32|mosl|",
+        "convnext_micro|mosl|targets = [mlp.fc1, mlp.fc2]",
     })
     void trainsAndMergesExactly(String backbone, String method, String options) {
         try (NDManager manager = NDManager.newBaseManager()) {
@@ -74,6 +87,8 @@ class CrossBackboneTest {
             perturb(model, manager);
             try (NDManager scope = manager.newSubManager()) {
                 NDArray x = scope.randomNormal(new Shape(2, 3, 32, 32));
+                // the method draws what a training pass needs (masks, experts) before it, as the trainer does
+                model.hooks().beforeForward(new StepContext("main", 0, 0, new Random(5), scope));
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                     gc.backward(model.logits(x, true).square().mean());
                 }

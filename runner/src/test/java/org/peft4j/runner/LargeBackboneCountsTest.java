@@ -16,7 +16,7 @@ import org.peft4j.runner.train.PeftModel;
 /**
  * Trainable counts on Swin-B and ConvNeXt-B that the reference code and the papers fix (head excluded): SSF at its
  * code's places on ConvNeXt-B, and the Swin-B rows of MoSA's Table 13 (BitFit with the relative position bias
- * tables 0.20M, AdaptFormer-64 1.55M, full 86.74M).
+ * tables 0.20M, AdaptFormer-64 1.55M, MoSA-64 1.55M: inside the MLP without a LayerNorm of its own, full 86.74M).
  */
 class LargeBackboneCountsTest {
 
@@ -26,6 +26,7 @@ class LargeBackboneCountsTest {
         "swin_base_patch4_window7_224|bitfit||200760",
         "swin_base_patch4_window7_224|bitfit|relative-position-bias = false|137216",
         "swin_base_patch4_window7_224|adaptformer||1553664",
+        "swin_base_patch4_window7_224|mosa|bottleneck = 64|1553664",
         "swin_base_patch4_window7_224|full||86743224",
     })
     void countsMatchTheReferenceCode(String backbone, String method, String options, long expected) {

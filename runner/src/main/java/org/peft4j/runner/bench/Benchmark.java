@@ -14,8 +14,9 @@ import org.peft4j.runner.train.PeftModel;
 import org.peft4j.runner.train.TrainingStep;
 
 /**
- * Times models on random inputs: eval forward passes, or full training steps (forward, the method's loss,
- * backward, hooks, AdamW) exactly as the trainer runs them. Several models are timed round-robin, one
+ * Times models on random inputs: eval forward passes of the merged model (the inference form evaluation runs and
+ * users deploy: folded LoRA, MoSA's merged adapter), or full training steps (forward, the method's loss, backward,
+ * hooks, AdamW) exactly as the trainer runs them. Several models are timed round-robin, one
  * iteration each in turn, so a comparison (MLAE vs LoRA) is not skewed by whichever ran first while the
  * process warmed up. Reports the median per model.
  */
@@ -85,9 +86,14 @@ public final class Benchmark {
 
     private Benchmark() {}
 
-    /** Eval forward timings of every subject, round-robin. */
+    /** Eval forward timings of every subject, merged, round-robin; unmerged again afterwards. */
     public static List<Timing> forward(List<Subject> subjects, int warmup, int iterations) {
-        return roundRobin(subjects, warmup, iterations, "forward (eval)", false);
+        subjects.forEach(s -> s.model.merge());
+        try {
+            return roundRobin(subjects, warmup, iterations, "forward (eval)", false);
+        } finally {
+            subjects.forEach(s -> s.model.unmerge());
+        }
     }
 
     /** Training-step timings of every subject, round-robin. */

@@ -2,8 +2,9 @@ package org.peft4j.methods.baselines.adapter;
 
 import java.util.List;
 import org.peft4j.api.MethodContext;
+import org.peft4j.api.nn.Bottleneck;
+import org.peft4j.api.site.Placement;
 import org.peft4j.methods.baselines.common.BottleneckAdapter;
-import org.peft4j.methods.baselines.common.Placement;
 
 /**
  * Options of the serial bottleneck adapter (keys as in reference.conf), read and checked eagerly.
@@ -13,7 +14,7 @@ import org.peft4j.methods.baselines.common.Placement;
  * @param layerNorm whether a trainable LayerNorm normalises the adapter's input
  * @param frozenEval whether the frozen backbone's drop path runs as at evaluation while training
  */
-public record AdapterSettings(String style, Placement placement, int bottleneck, BottleneckAdapter.Act activation,
+public record AdapterSettings(String style, Placement placement, int bottleneck, Bottleneck.Act activation,
         BottleneckAdapter.Init init, float scale, float dropout, boolean layerNorm, float layerNormEps,
         List<Integer> layers, boolean frozenEval) {
 
@@ -22,7 +23,7 @@ public record AdapterSettings(String style, Placement placement, int bottleneck,
         Placement placement = Placement.from(ctx, "placement", Placement.AFTER_DROP_PATH, Placement.INSIDE,
                 Placement.AFTER_ADD);
         int bottleneck = ctx.positiveInt("bottleneck");
-        BottleneckAdapter.Act activation = BottleneckAdapter.Act.of(ctx.oneOf("activation", BottleneckAdapter.Act.names()));
+        Bottleneck.Act activation = Bottleneck.Act.of(ctx.oneOf("activation", Bottleneck.Act.names()));
         BottleneckAdapter.Init init = BottleneckAdapter.Init.of(ctx.oneOf("init", "zero", "xavier", "normal"));
         float dropout = (float) ctx.probability("dropout", 0.99);
         boolean layerNorm = ctx.oneOf("layernorm", "none", "in").equals("in");
@@ -37,9 +38,9 @@ public record AdapterSettings(String style, Placement placement, int bottleneck,
 
     /** The adapter for a site of {@code features} width. */
     public BottleneckAdapter.Spec spec(int features) {
-        BottleneckAdapter.Reads reads = placement == Placement.AFTER_ADD
-                ? BottleneckAdapter.Reads.STREAM
-                : BottleneckAdapter.Reads.OUTPUT;
+        Bottleneck.Reads reads = placement == Placement.AFTER_ADD
+                ? Bottleneck.Reads.STREAM
+                : Bottleneck.Reads.OUTPUT;
         return new BottleneckAdapter.Spec(features, bottleneck, reads, activation, init, scale, dropout, layerNorm,
                 layerNormEps);
     }

@@ -2,8 +2,9 @@ package org.peft4j.methods.baselines.adaptformer;
 
 import java.util.List;
 import org.peft4j.api.MethodContext;
+import org.peft4j.api.nn.Bottleneck;
+import org.peft4j.api.site.Placement;
 import org.peft4j.methods.baselines.common.BottleneckAdapter;
-import org.peft4j.methods.baselines.common.Placement;
 
 /**
  * AdaptFormer's options (keys as in reference.conf), read and checked eagerly.
@@ -12,7 +13,7 @@ import org.peft4j.methods.baselines.common.Placement;
  * @param frozenEval whether the frozen backbone's drop path runs as at evaluation while training
  */
 public record AdaptFormerSettings(int bottleneck, float scale, boolean layerNorm, float layerNormEps, float dropout,
-        BottleneckAdapter.Act activation, Placement placement, List<Integer> layers, boolean frozenEval) {
+        Bottleneck.Act activation, Placement placement, List<Integer> layers, boolean frozenEval) {
 
     public static AdaptFormerSettings from(MethodContext ctx) {
         int bottleneck = ctx.positiveInt("bottleneck");
@@ -20,7 +21,7 @@ public record AdaptFormerSettings(int bottleneck, float scale, boolean layerNorm
         boolean layerNorm = ctx.oneOf("layernorm", "none", "in").equals("in");
         float eps = ctx.positiveNumber("layernorm-eps");
         float dropout = (float) ctx.probability("dropout", 0.99);
-        BottleneckAdapter.Act activation = BottleneckAdapter.Act.of(ctx.oneOf("activation", "relu", "gelu"));
+        Bottleneck.Act activation = Bottleneck.Act.of(ctx.oneOf("activation", "relu", "gelu"));
         Placement placement = Placement.from(ctx, "placement", Placement.AFTER_DROP_PATH, Placement.INSIDE, Placement.MLP);
         return new AdaptFormerSettings(bottleneck, scale, layerNorm, eps, dropout, activation, placement,
                 ctx.blockIndices("layers"), ctx.bool("frozen-eval"));
@@ -28,7 +29,7 @@ public record AdaptFormerSettings(int bottleneck, float scale, boolean layerNorm
 
     /** The adapter for a site of {@code features} width: parallel (reads the site's input), AdaptFormer's "lora" init. */
     public BottleneckAdapter.Spec spec(int features) {
-        return new BottleneckAdapter.Spec(features, bottleneck, BottleneckAdapter.Reads.INPUT, activation,
+        return new BottleneckAdapter.Spec(features, bottleneck, Bottleneck.Reads.INPUT, activation,
                 BottleneckAdapter.Init.ZERO, scale, dropout, layerNorm, layerNormEps);
     }
 }

@@ -3,14 +3,11 @@ package org.peft4j.methods.baselines.common;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
-import ai.djl.nn.core.Linear;
-import ai.djl.nn.norm.Dropout;
-import ai.djl.nn.norm.LayerNorm;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
 import java.util.Locale;
+import org.peft4j.api.nn.Bottleneck;
 import org.peft4j.api.nn.Initializers;
-import org.peft4j.api.nn.Ops;
 import org.peft4j.api.site.AdapterBlock;
 
 /**
@@ -29,50 +26,6 @@ import org.peft4j.api.site.AdapterBlock;
  * {@code down_bias}, {@code up_weight}, {@code up_bias}.
  */
 public final class BottleneckAdapter extends AdapterBlock {
-
-    /** What the bottleneck reads. */
-    public enum Reads {
-        /** The site's output (serial adapter). */
-        OUTPUT,
-        /** The site's input (parallel adapter). */
-        INPUT,
-        /**
-         * Input plus output: on a residual site, the stream after the residual add (MoSA's Houlsby). The block adds
-         * the site's output to its shortcut afterwards, so the result equals MoSA's {@code h + f(h)} up to the
-         * rounding of one addition.
-         */
-        STREAM
-    }
-
-    /** The non-linearity between down and up. */
-    public enum Act {
-        GELU,
-        RELU,
-        /** {@code x * sigmoid(x)} (MoSA's Houlsby). */
-        SILU,
-        /** {@code x * sigmoid(1.702 x)} (CLIP's and NOAH's adapters). */
-        QUICK_GELU;
-
-        NDArray apply(NDArray x) {
-            return switch (this) {
-                case GELU -> ai.djl.nn.Activation.gelu(x);
-                case RELU -> ai.djl.nn.Activation.relu(x);
-                case SILU -> x.mul(ai.djl.nn.Activation.sigmoid(x));
-                case QUICK_GELU -> x.mul(ai.djl.nn.Activation.sigmoid(Ops.scale(x, 1.702)));
-            };
-        }
-
-        /** Parses a config value ({@code gelu}, {@code relu}, {@code silu}, {@code quick-gelu}). */
-        public static Act of(String value) {
-            return valueOf(value.toUpperCase(Locale.ROOT).replace('-', '_'));
-        }
-
-        /** The config values, for {@link org.peft4j.api.MethodContext#oneOf}. */
-        public static String[] names() {
-            return java.util.Arrays.stream(values()).map(a -> a.name().toLowerCase(Locale.ROOT).replace('_', '-'))
-                    .toArray(String[]::new);
-        }
-    }
 
     /** Initialisation of the two projections; biases always start at zero. */
     public enum Init {
@@ -105,7 +58,7 @@ public final class BottleneckAdapter extends AdapterBlock {
      * @param layerNorm whether a trainable LayerNorm comes before {@code down}
      * @param layerNormEps that LayerNorm's eps
      */
-    public record Spec(int features, int bottleneck, Reads reads, Act activation, Init init, float scale,
+    public record Spec(int features, int bottleneck, Bottleneck.Reads reads, Bottleneck.Act activation, Init init, float scale,
             float dropout, boolean layerNorm, float layerNormEps) {
 
         public Spec {
@@ -183,24 +136,13 @@ public final class BottleneckAdapter extends AdapterBlock {
 
     @Override
     protected NDArray adapt(ParameterStore store, NDArray input, NDArray output, boolean training) {
-        NDArray h = switch (spec.reads()) {
-            case OUTPUT -> output;
-            case INPUT -> input;
-            case STREAM -> input.add(output);
-        };
-        if (spec.layerNorm()) {
-            h = LayerNorm.layerNorm(h, new Shape(spec.features()), value(store, normWeight, h, training),
-                    value(store, normBias, h, training), spec.layerNormEps()).singletonOrThrow();
-        }
-        // every op chain starts from the activations, so results live in the step's scope
-        NDArray z = Linear.linear(h, value(store, downWeight, h, training), value(store, downBias, h, training))
-                .singletonOrThrow();
-        z = spec.activation().apply(z);
-        if (spec.dropout() > 0) {
-            z = Dropout.dropout(z, spec.dropout(), training).singletonOrThrow();
-        }
-        NDArray up = Linear.linear(z, value(store, upWeight, z, training), value(store, upBias, z, training))
-                .singletonOrThrow();
-        return output.add(spec.scale() == 1f ? up : Ops.scale(up, spec.scale()));
+        NDArray h = spec.reads().of(input, output);
+        Bottleneck.Norm norm = spec.layerNorm()
+                ? new Bottleneck.Norm(value(store, normWeight, h, training), value(store, normBias, h, training),
+                        spec.layerNormEps())
+                : null;
+        return output.add(Bottleneck.apply(h, norm, value(store, downWeight, h, training), value(store, downBias, h, training),
+                spec.activation(), spec.dropout(), value(store, upWeight, h, training), value(store, upBias, h, training),
+                spec.scale(), training));
     }
 }

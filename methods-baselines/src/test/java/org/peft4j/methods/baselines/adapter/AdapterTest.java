@@ -13,9 +13,11 @@ import ai.djl.training.ParameterStore;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.peft4j.api.PeftException;
+import org.peft4j.api.nn.Bottleneck;
 import org.peft4j.api.nn.Initializers;
 import org.peft4j.api.site.BranchSite;
 import org.peft4j.api.site.LinearSite;
+import org.peft4j.api.site.Placement;
 import org.peft4j.api.site.ResidualSite;
 import org.peft4j.api.site.SiteKind;
 import org.peft4j.api.testing.RowDropout;
@@ -23,7 +25,6 @@ import org.peft4j.api.testing.SiteHarness;
 import org.peft4j.api.testing.TestContexts;
 import org.peft4j.api.testing.TinyModel;
 import org.peft4j.methods.baselines.common.BottleneckAdapter;
-import org.peft4j.methods.baselines.common.Placement;
 import org.peft4j.methods.baselines.testing.Fixtures;
 
 class AdapterTest {
@@ -172,7 +173,7 @@ class AdapterTest {
 
     @Test
     void everyActivationIsItsFormula() {
-        for (String act : BottleneckAdapter.Act.names()) {
+        for (String act : Bottleneck.Act.names()) {
             try (SiteHarness h = branch(SiteKind.FFN, 6, 9)) {
                 NDArray x = h.randomInput(2, 4);
                 NDArray out = h.forward(x, false);
@@ -234,7 +235,7 @@ class AdapterTest {
         AdapterSettings s = settings("");
         assertThat(s.style()).isEqualTo("pfeiffer");
         assertThat(s.bottleneck()).isEqualTo(8);
-        assertThat(s.activation()).isEqualTo(BottleneckAdapter.Act.GELU);
+        assertThat(s.activation()).isEqualTo(Bottleneck.Act.GELU);
         assertThat(s.init()).isEqualTo(BottleneckAdapter.Init.ZERO);
         assertThat(s.scale()).isEqualTo(1f);
         assertThat(s.placement()).isEqualTo(Placement.AFTER_DROP_PATH);

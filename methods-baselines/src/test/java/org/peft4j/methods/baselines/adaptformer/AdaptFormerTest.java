@@ -12,9 +12,11 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import org.junit.jupiter.api.Test;
 import org.peft4j.api.PeftException;
+import org.peft4j.api.nn.Bottleneck;
 import org.peft4j.api.nn.Initializers;
 import org.peft4j.api.site.BranchSite;
 import org.peft4j.api.site.LinearSite;
+import org.peft4j.api.site.Placement;
 import org.peft4j.api.site.ResidualSite;
 import org.peft4j.api.site.SiteKind;
 import org.peft4j.api.testing.RowDropout;
@@ -22,7 +24,6 @@ import org.peft4j.api.testing.SiteHarness;
 import org.peft4j.api.testing.TestContexts;
 import org.peft4j.api.testing.TinyModel;
 import org.peft4j.methods.baselines.common.BottleneckAdapter;
-import org.peft4j.methods.baselines.common.Placement;
 import org.peft4j.methods.baselines.testing.Fixtures;
 
 class AdaptFormerTest {
@@ -44,12 +45,12 @@ class AdaptFormerTest {
         assertThat(s.scale()).isEqualTo(0.1f);
         assertThat(s.layerNorm()).isFalse();
         assertThat(s.dropout()).isEqualTo(0.1f);
-        assertThat(s.activation()).isEqualTo(BottleneckAdapter.Act.RELU);
+        assertThat(s.activation()).isEqualTo(Bottleneck.Act.RELU);
         assertThat(s.placement()).isEqualTo(Placement.AFTER_DROP_PATH);
         assertThat(s.layerNormEps()).isEqualTo(1e-5f);
         assertThat(s.frozenEval()).isFalse();
         BottleneckAdapter.Spec spec = s.spec(768);
-        assertThat(spec.reads()).isEqualTo(BottleneckAdapter.Reads.INPUT);
+        assertThat(spec.reads()).isEqualTo(Bottleneck.Reads.INPUT);
         assertThat(spec.init()).isEqualTo(BottleneckAdapter.Init.ZERO);
     }
 

@@ -1,13 +1,12 @@
-package org.peft4j.methods.baselines.common;
+package org.peft4j.api.site;
 
 import java.util.Arrays;
 import java.util.Locale;
 import org.peft4j.api.MethodContext;
-import org.peft4j.api.site.SiteKind;
 
 /**
  * Where a bottleneck adapter sits on a block's residual branch {@code x + dp(ls(f(x)))} (the {@code placement}
- * option of {@code adapter} and {@code adaptformer}). With neither layer scale nor drop path active, as in the
+ * option of {@code adapter}, {@code adaptformer} and {@code mosa}). With neither layer scale nor drop path active, as in the
  * ViT-B setups of the papers, {@link #INSIDE} and {@link #AFTER_DROP_PATH} compute the same.
  */
 public enum Placement {
