@@ -60,6 +60,10 @@ public final class ForwardCommand implements Callable<Integer> {
     @Option(names = "--no-strict", description = "Ignore checkpoint tensors the model does not use.")
     boolean lenient;
 
+    /** NumPy's type codes as users know them (i8 is int64, not int8). */
+    private static final Map<String, String> NUMPY_TYPES = Map.of("i8", "int64", "i4", "int32", "i1", "int8", "u1", "uint8",
+            "b1", "bool");
+
     private final BackboneRegistry backbones;
 
     @Inject
@@ -79,7 +83,8 @@ public final class ForwardCommand implements Callable<Integer> {
         }
         boolean widen = header.dtype().equals("f8");
         if (!widen && !header.dtype().equals("f4") && !header.dtype().equals("f2")) {
-            throw new PeftException(input + " holds " + header.dtype() + " values; expected float32 images [N, C, H, W],"
+            throw new PeftException(input + " holds " + NUMPY_TYPES.getOrDefault(header.dtype(), header.dtype())
+                    + " values; expected float32 images [N, C, H, W],"
                     + " normalised as the backbone expects (numpy: x.astype(np.float32))");
         }
         PrintWriter err = spec.commandLine().getErr();

@@ -90,7 +90,7 @@ class ForwardCommandTest {
                     dir.resolve("x8.npy").toString(), "--output", dir.resolve("z.npy").toString()},
                     new PrintWriter(new StringWriter()), new PrintWriter(err8, true));
             assertThat(refused).isEqualTo(1);
-            assertThat(err8.toString().lines().toList()).containsExactly("error: " + dir.resolve("x8.npy") + " holds i8 values;"
+            assertThat(err8.toString().lines().toList()).containsExactly("error: " + dir.resolve("x8.npy") + " holds int64 values;"
                     + " expected float32 images [N, C, H, W], normalised as the backbone expects (numpy: x.astype(np.float32))");
             assertThat(dir.resolve("z.npy")).doesNotExist();
         }
