@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -21,18 +22,59 @@ import java.util.OptionalDouble;
  */
 public record MethodContext(Config settings, String source, long seed, String dataset, int numClasses) {
 
-    /** An error about one setting: names the key (as the user writes it) and the file. */
+    /**
+     * An error about one setting: names the key (as the user writes it) and where its value came from (the file and
+     * line, or the {@code --set} argument).
+     */
     public PeftException invalid(String key, String problem) {
-        return new PeftException("method." + key + " in " + source + ": " + problem);
+        return new PeftException(where(key) + ": " + problem);
+    }
+
+    /** The setting as errors name it: {@code method.rank in exp.conf line 7} (or {@code in --set method.rank=0}). */
+    public String where(String key) {
+        String origin = settings.hasPathOrNull(key) ? ConfigOrigins.describe(settings.getValue(key).origin(), source) : source;
+        return "method." + key + " in " + origin;
+    }
+
+    /** Reads a whole-number setting: {@code 1.5} is an error, never truncated to 1. */
+    public int integer(String key) {
+        return wholeNumber(key, settings.getValue(key).unwrapped(), "");
     }
 
     /** Reads a positive int setting. */
     public int positiveInt(String key) {
-        int value = settings.getInt(key);
+        int value = integer(key);
         if (value <= 0) {
             throw invalid(key, "must be > 0, got " + value);
         }
         return value;
+    }
+
+    /** Reads a list of whole numbers ({@code [2, 6.5]} is an error). */
+    public List<Integer> intList(String key) {
+        List<Integer> out = new ArrayList<>();
+        List<?> values = settings.getList(key).unwrapped();
+        for (int i = 0; i < values.size(); i++) {
+            out.add(wholeNumber(key, values.get(i), " (element " + i + ")"));
+        }
+        return List.copyOf(out);
+    }
+
+    private int wholeNumber(String key, Object value, String which) {
+        double number;
+        if (value instanceof Number n) {
+            number = n.doubleValue();
+        } else {
+            try {
+                number = Double.parseDouble(String.valueOf(value).strip());
+            } catch (NumberFormatException e) {
+                throw invalid(key, "expected a whole number" + which + ", got '" + value + "'");
+            }
+        }
+        if (number != Math.rint(number) || Math.abs(number) > Integer.MAX_VALUE) {
+            throw invalid(key, "expected a whole number" + which + ", got " + value);
+        }
+        return (int) number;
     }
 
     /** Reads a probability in [0, max]. */
@@ -98,7 +140,7 @@ public record MethodContext(Config settings, String source, long seed, String da
 
     /** Block indices (each >= 0); empty means every block. */
     public List<Integer> blockIndices(String key) {
-        List<Integer> layers = settings.getIntList(key);
+        List<Integer> layers = intList(key);
         for (int layer : layers) {
             if (layer < 0) {
                 throw invalid(key, "block indices must be >= 0, got " + layer);

@@ -2,6 +2,7 @@ package org.peft4j.backbone;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,15 +45,40 @@ public final class CheckpointLoader {
 
     /** Reads a checkpoint file into a map of tensors created in {@code manager}. */
     public static Map<String, NDArray> read(Path file, NDManager manager) {
+        return isSafetensors(file) ? Safetensors.read(file, manager) : Npy.readNpz(file, manager);
+    }
+
+    /**
+     * Checks a checkpoint before any model is built, reading only headers: the file exists, is a format we read, and
+     * every tensor entry is well-formed (known dtype, its bytes inside the file). Whether the tensors fit the model is
+     * known only after the family converts them, at {@link #load}.
+     *
+     * @return the tensor names and shapes the file declares
+     */
+    public static Map<String, Shape> checkHeader(Path file) {
+        Map<String, Shape> shapes = new LinkedHashMap<>();
+        if (isSafetensors(file)) {
+            Safetensors.header(file).forEach(e -> shapes.put(e.name(), e.shape()));
+        } else {
+            Npy.npzHeaders(file).forEach((name, header) -> shapes.put(name, header.shape()));
+        }
+        if (shapes.isEmpty()) {
+            throw new PeftException("checkpoint " + file + " holds no tensors");
+        }
+        return shapes;
+    }
+
+    /** Whether the file is safetensors (else .npz); any other file is an error naming what we read. */
+    private static boolean isSafetensors(Path file) {
         if (!Files.isRegularFile(file)) {
             throw new PeftException("checkpoint not found: " + file);
         }
         String name = file.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
         if (name.endsWith(".safetensors")) {
-            return Safetensors.read(file, manager);
+            return true;
         }
         if (name.endsWith(".npz")) {
-            return Npy.readNpz(file, manager);
+            return false;
         }
         throw new PeftException("cannot read checkpoint " + file + ": expected .safetensors (timm, HF) or .npz (Google ViT);"
                 + " pickled .pt/.pth files cannot be read from Java: save them with safetensors.torch.save_file");

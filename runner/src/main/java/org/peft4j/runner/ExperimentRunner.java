@@ -1,7 +1,7 @@
 package org.peft4j.runner;
 
 import com.google.inject.Inject;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -27,22 +27,26 @@ public final class ExperimentRunner {
             List<EpochStats> history, Map<String, Object> metrics) {}
 
     private final CellRunner cells;
+    private final BackboneRegistry backbones;
 
     @Inject
-    public ExperimentRunner(CellRunner cells) {
+    public ExperimentRunner(CellRunner cells, BackboneRegistry backbones) {
         this.cells = cells;
+        this.backbones = backbones;
     }
 
     /** Outside Guice (tests): the runner's own wiring over a backbone registry. */
     public ExperimentRunner(BackboneRegistry backbones) {
-        this(new CellRunner(new ModelFactory(backbones), new TaskData()));
+        this(new CellRunner(new ModelFactory(backbones), new TaskData()), backbones);
     }
 
-    public List<RunResult> run(Experiment experiment, MethodRegistry methods, PrintStream out) {
+    public List<RunResult> run(Experiment experiment, MethodRegistry methods, PrintWriter out) {
         return run(experiment, methods, false, out);
     }
 
-    public List<RunResult> run(Experiment experiment, MethodRegistry methods, boolean force, PrintStream out) {
+    /** Checks everything checkable before any tensor ({@link Preflight}), then runs each seed's cell. */
+    public List<RunResult> run(Experiment experiment, MethodRegistry methods, boolean force, PrintWriter out) {
+        Preflight.check(experiment, methods, backbones);
         List<RunResult> results = new ArrayList<>();
         for (long seed : experiment.run().seeds()) {
             Cell cell = new Cell(experiment.run().experiment(), Cell.folderName(experiment.data().name()),

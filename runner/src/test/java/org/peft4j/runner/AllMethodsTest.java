@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ai.djl.ndarray.NDManager;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -58,7 +58,7 @@ class AllMethodsTest {
         try (NDManager manager = NDManager.newBaseManager()) {
             SplitList[] splits = DatasetLayouts.splits(e.data());
             PeftModel model = new ModelFactory(BackboneRegistry.load()).assemble(e, methods, splits[0].numClasses(), 3,
-                    manager, new PrintStream(new ByteArrayOutputStream()));
+                    manager, new PrintWriter(new StringWriter()));
             ImageSet train = TaskData.images(splits, e.data(), model.backbone().dataConfig())[0];
             double before = Evaluator.evaluate(model, train, 256).loss();
             List<EpochStats> seen = new ArrayList<>();
@@ -66,7 +66,7 @@ class AllMethodsTest {
             double after = Evaluator.evaluate(model, train, 256).loss();
             assertThat(after).as("%s: train loss before %.4f, after one epoch %.4f", id, before, after).isLessThan(before);
         }
-        var results = new ExperimentRunner(BackboneRegistry.load()).run(e, methods, new PrintStream(new ByteArrayOutputStream()));
+        var results = new ExperimentRunner(BackboneRegistry.load()).run(e, methods, new PrintWriter(new StringWriter()));
         Path dir = results.get(0).directory().path();
         for (String file : List.of(RunDirectory.CONFIG, RunDirectory.METRICS, RunDirectory.ADAPTER, RunDirectory.LOG)) {
             assertThat(dir.resolve(file)).as(id + " " + file).exists();

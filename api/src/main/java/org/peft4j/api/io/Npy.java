@@ -52,9 +52,7 @@ public final class Npy {
         Map<String, NDArray> arrays = new LinkedHashMap<>();
         try (ZipFile zip = new ZipFile(path.toFile())) {
             for (ZipEntry entry : zip.stream().toList()) {
-                String name = entry.getName().endsWith(".npy")
-                        ? entry.getName().substring(0, entry.getName().length() - 4)
-                        : entry.getName();
+                String name = arrayName(entry);
                 try (InputStream in = zip.getInputStream(entry)) {
                     NDArray array = read(in, path + "!" + entry.getName(), manager);
                     array.setName(name);
@@ -94,11 +92,13 @@ public final class Npy {
             out.write(new byte[] {1, 0});
             out.write(ByteBuffer.allocate(2).order(ByteOrder.LITTLE_ENDIAN).putShort((short) headerBytes.length).array());
             out.write(headerBytes);
-            writeAll(out, array.toByteBuffer().order(ByteOrder.LITTLE_ENDIAN));
+            writeData(out, array);
         });
     }
 
-    private static void writeAll(OutputStream out, ByteBuffer data) throws IOException {
+    /** The array's raw little-endian bytes (also the data section of safetensors). */
+    static void writeData(OutputStream out, NDArray array) throws IOException {
+        ByteBuffer data = array.toByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
         byte[] chunk = new byte[1 << 16];
         while (data.hasRemaining()) {
             int n = Math.min(chunk.length, data.remaining());
@@ -107,7 +107,46 @@ public final class Npy {
         }
     }
 
-    private static NDArray read(InputStream in, String where, NDManager manager) throws IOException {
+    /** The dtype, shape and order an {@code .npy} header declares. */
+    public record Header(String dtype, Shape shape, boolean fortranOrder) {}
+
+    /** The header of every array of an {@code .npz} file (names without {@code .npy}), without reading the data. */
+    public static Map<String, Header> npzHeaders(Path path) {
+        if (!Files.exists(path)) {
+            throw new PeftException("file not found: " + path);
+        }
+        Map<String, Header> headers = new LinkedHashMap<>();
+        try (ZipFile zip = new ZipFile(path.toFile())) {
+            for (ZipEntry entry : zip.stream().toList()) {
+                try (InputStream in = zip.getInputStream(entry)) {
+                    headers.put(arrayName(entry), parse(in, path + "!" + entry.getName()).header());
+                }
+            }
+        } catch (IOException e) {
+            throw new PeftException("cannot read " + path + " as .npz: " + e.getMessage(), e);
+        }
+        return headers;
+    }
+
+    /** The header of an {@code .npy} file, without reading its data. */
+    public static Header header(Path path) {
+        try (InputStream in = Files.newInputStream(path)) {
+            return parse(in, path.toString()).header();
+        } catch (NoSuchFileException e) {
+            throw new PeftException("file not found: " + path);
+        } catch (IOException e) {
+            throw new PeftException("cannot read " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static String arrayName(ZipEntry entry) {
+        return entry.getName().endsWith(".npy") ? entry.getName().substring(0, entry.getName().length() - 4) : entry.getName();
+    }
+
+    /** A parsed header and the element type its data is read as. */
+    private record Parsed(Header header, TensorType type) {}
+
+    private static Parsed parse(InputStream in, String where) throws IOException {
         byte[] magic = in.readNBytes(6);
         if (!Arrays.equals(magic, MAGIC)) {
             throw new PeftException(where + " is not a .npy array (bad magic)");
@@ -145,8 +184,14 @@ public final class Npy {
         };
         String[] parts = shapeMatch.group(1).split(",");
         long[] dims = Arrays.stream(parts).map(String::trim).filter(s -> !s.isEmpty()).mapToLong(Long::parseLong).toArray();
-        boolean fortranOrder = fortran.group(1).equals("True");
-        Shape shape = new Shape(dims);
+        return new Parsed(new Header(descr.group(2), new Shape(dims), fortran.group(1).equals("True")), type);
+    }
+
+    private static NDArray read(InputStream in, String where, NDManager manager) throws IOException {
+        Parsed parsed = parse(in, where);
+        TensorType type = parsed.type();
+        Shape shape = parsed.header().shape();
+        long[] dims = shape.getShape();
         long bytes = shape.size() * type.bytes;
         ByteArrayOutputStream data = new ByteArrayOutputStream((int) Math.min(bytes, Integer.MAX_VALUE));
         in.transferTo(data);
@@ -155,7 +200,7 @@ public final class Npy {
         }
         ByteBuffer raw = ByteBuffer.wrap(data.toByteArray(), 0, (int) bytes);
         DataType dataType = type.loadedAs;
-        if (!fortranOrder || dims.length < 2) {
+        if (!parsed.header().fortranOrder() || dims.length < 2) {
             return manager.create(type.toLoadable(raw), shape, dataType);
         }
         // column-major data is the row-major array of the reversed shape, transposed

@@ -3,15 +3,14 @@ package org.peft4j.api.io;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import com.typesafe.config.ConfigException;
-import com.typesafe.config.ConfigFactory;
-import com.typesafe.config.ConfigList;
-import com.typesafe.config.ConfigObject;
-import com.typesafe.config.ConfigParseOptions;
-import com.typesafe.config.ConfigSyntax;
-import com.typesafe.config.ConfigValue;
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -24,34 +23,41 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import org.peft4j.api.PeftException;
 
 /**
  * Reads and writes the safetensors format (8-byte little-endian header length, JSON header, raw
- * little-endian data), as timm and HF write it. F16 and BF16 tensors are widened to float32 in Java.
+ * little-endian data), as timm and HF write it; the header is read and written with Gson. F16 and BF16 tensors are
+ * widened to float32 in Java.
  */
 public final class Safetensors {
 
     /** One tensor's entry in the header. */
     public record Entry(String name, String dtype, Shape shape, long begin, long end) {}
 
+    private static final String METADATA = "__metadata__";
+    /** Compact, and no HTML escaping: names like {@code a<b} stay readable for other tools. */
+    private static final Gson GSON = new GsonBuilder().disableHtmlEscaping().create();
+
     private Safetensors() {}
 
-    /** The header entries, without reading any tensor data. */
+    /**
+     * The header entries, without reading any tensor data; every entry is checked (known dtype, byte length
+     * matching its shape, inside the file), so a file that passes loads.
+     */
     public static List<Entry> header(Path path) {
-        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
-            return parseHeader(path, channel).entries;
-        } catch (NoSuchFileException e) {
-            throw new PeftException("safetensors file not found: " + path);
-        } catch (IOException e) {
-            throw new PeftException("cannot read " + path + ": " + e.getMessage(), e);
-        }
+        return readHeader(path).entries;
     }
 
-    /** The file's string metadata ({@code __metadata__}), without reading any tensor data; empty if none. */
+    /** The string metadata of the file's header ({@code __metadata__}), empty if it has none. */
     public static Map<String, String> metadata(Path path) {
+        return readHeader(path).metadata;
+    }
+
+    private static Header readHeader(Path path) {
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
-            return parseHeader(path, channel).metadata;
+            return parseHeader(path, channel);
         } catch (NoSuchFileException e) {
             throw new PeftException("safetensors file not found: " + path);
         } catch (IOException e) {
@@ -65,14 +71,8 @@ public final class Safetensors {
             Header header = parseHeader(path, channel);
             Map<String, NDArray> tensors = new LinkedHashMap<>();
             for (Entry entry : header.entries) {
-                TensorType type = type(path, entry);
+                TensorType type = TensorType.valueOf(entry.dtype);
                 long length = entry.end - entry.begin;
-                if (length != entry.shape.size() * type.bytes) {
-                    throw new PeftException(
-                            path + ": tensor " + entry.name + " has " + length + " bytes, but shape "
-                                    + entry.shape + " of " + entry.dtype + " needs "
-                                    + entry.shape.size() * type.bytes);
-                }
                 ByteBuffer raw = channel.map(FileChannel.MapMode.READ_ONLY, header.dataStart + entry.begin, length);
                 NDArray array = manager.create(type.toLoadable(raw), entry.shape, type.loadedAs);
                 array.setName(entry.name);
@@ -86,33 +86,38 @@ public final class Safetensors {
         }
     }
 
-    /** Writes the tensors (in the given order) atomically, with optional string metadata. */
+    /**
+     * Writes the tensors (in the given order) atomically, with optional string metadata. The metadata keys are
+     * written sorted, so the same tensors and metadata always give the same bytes whatever map the caller used.
+     */
     public static void write(Path path, Map<String, NDArray> tensors, Map<String, String> metadata)
             throws IOException {
-        StringBuilder json = new StringBuilder("{");
+        JsonObject header = new JsonObject();
         if (!metadata.isEmpty()) {
-            json.append("\"__metadata__\":{");
-            List<String> parts = new ArrayList<>();
-            metadata.forEach((k, v) -> parts.add(quote(k) + ":" + quote(v)));
-            json.append(String.join(",", parts)).append("},");
+            JsonObject meta = new JsonObject();
+            new TreeMap<>(metadata).forEach(meta::addProperty);
+            header.add(METADATA, meta);
         }
         long offset = 0;
-        List<String> parts = new ArrayList<>();
         for (Map.Entry<String, NDArray> e : tensors.entrySet()) {
             NDArray array = e.getValue();
             TensorType type = TensorType.of(array.getDataType());
             long bytes = array.size() * type.bytes;
-            StringBuilder shape = new StringBuilder("[");
-            for (int i = 0; i < array.getShape().dimension(); i++) {
-                shape.append(i == 0 ? "" : ",").append(array.getShape().get(i));
+            JsonArray shape = new JsonArray();
+            for (long dim : array.getShape().getShape()) {
+                shape.add(dim);
             }
-            shape.append(']');
-            parts.add(quote(e.getKey()) + ":{\"dtype\":\"" + type.name() + "\",\"shape\":" + shape
-                    + ",\"data_offsets\":[" + offset + "," + (offset + bytes) + "]}");
+            JsonArray offsets = new JsonArray();
+            offsets.add(offset);
+            offsets.add(offset + bytes);
+            JsonObject info = new JsonObject();
+            info.addProperty("dtype", type.name());
+            info.add("shape", shape);
+            info.add("data_offsets", offsets);
+            header.add(e.getKey(), info);
             offset += bytes;
         }
-        json.append(String.join(",", parts)).append('}');
-        byte[] headerBytes = json.toString().getBytes(StandardCharsets.UTF_8);
+        byte[] headerBytes = GSON.toJson(header).getBytes(StandardCharsets.UTF_8);
         int padded = (headerBytes.length + 7) / 8 * 8; // data starts 8-byte aligned
         AtomicFiles.write(path, out -> {
             ByteBuffer length = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded);
@@ -122,22 +127,12 @@ public final class Safetensors {
                 out.write(' ');
             }
             for (NDArray array : tensors.values()) {
-                writeData(out, array);
+                Npy.writeData(out, array);
             }
         });
     }
 
-    private static void writeData(OutputStream out, NDArray array) throws IOException {
-        ByteBuffer data = array.toByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
-        byte[] chunk = new byte[1 << 16];
-        while (data.hasRemaining()) {
-            int n = Math.min(chunk.length, data.remaining());
-            data.get(chunk, 0, n);
-            out.write(chunk, 0, n);
-        }
-    }
-
-    private record Header(List<Entry> entries, long dataStart, Map<String, String> metadata) {}
+    private record Header(List<Entry> entries, Map<String, String> metadata, long dataStart) {}
 
     private static Header parseHeader(Path path, FileChannel channel) throws IOException {
         long fileSize = channel.size();
@@ -153,36 +148,47 @@ public final class Safetensors {
         ByteBuffer headerBytes = ByteBuffer.allocate((int) headerLength);
         channel.read(headerBytes, 8);
         String json = new String(headerBytes.array(), StandardCharsets.UTF_8).trim();
-        ConfigObject root;
-        try {
-            root = ConfigFactory.parseString(json, ConfigParseOptions.defaults().setSyntax(ConfigSyntax.JSON)).root();
-        } catch (ConfigException e) {
-            throw new PeftException(path + " is not a safetensors file (bad header: " + e.getMessage() + ")");
-        }
+        long dataLength = fileSize - 8 - headerLength;
         List<Entry> entries = new ArrayList<>();
         Map<String, String> metadata = new LinkedHashMap<>();
-        long dataLength = fileSize - 8 - headerLength;
-        for (Map.Entry<String, ConfigValue> e : root.entrySet()) {
-            if (e.getKey().equals("__metadata__")) {
-                ((ConfigObject) e.getValue()).forEach((k, v) -> metadata.put(k, String.valueOf(v.unwrapped())));
-                continue;
+        String current = "the header";
+        try {
+            JsonObject root = JsonParser.parseString(json).getAsJsonObject();
+            for (Map.Entry<String, JsonElement> e : root.entrySet()) {
+                current = e.getKey().equals(METADATA) ? METADATA : "tensor " + e.getKey();
+                JsonObject info = e.getValue().getAsJsonObject();
+                if (e.getKey().equals(METADATA)) {
+                    info.entrySet().forEach(m -> metadata.put(m.getKey(), m.getValue().getAsString()));
+                    continue;
+                }
+                JsonArray shapeList = info.getAsJsonArray("shape");
+                long[] dims = new long[shapeList.size()];
+                for (int i = 0; i < dims.length; i++) {
+                    dims[i] = shapeList.get(i).getAsLong();
+                }
+                JsonArray offsets = info.getAsJsonArray("data_offsets");
+                long begin = offsets.get(0).getAsLong();
+                long end = offsets.get(1).getAsLong();
+                if (begin < 0 || end < begin || end > dataLength) {
+                    throw new PeftException(path + ": tensor " + e.getKey() + " lies outside the file (truncated?)");
+                }
+                Entry entry = new Entry(e.getKey(), info.get("dtype").getAsString(), new Shape(dims), begin, end);
+                TensorType type = type(path, entry);
+                if (end - begin != entry.shape.size() * type.bytes) {
+                    throw new PeftException(path + ": tensor " + entry.name + " has " + (end - begin) + " bytes, but shape "
+                            + entry.shape + " of " + entry.dtype + " needs " + entry.shape.size() * type.bytes);
+                }
+                entries.add(entry);
             }
-            ConfigObject info = (ConfigObject) e.getValue();
-            ConfigList shapeList = (ConfigList) info.get("shape");
-            long[] dims = new long[shapeList.size()];
-            for (int i = 0; i < dims.length; i++) {
-                dims[i] = ((Number) shapeList.get(i).unwrapped()).longValue();
-            }
-            ConfigList offsets = (ConfigList) info.get("data_offsets");
-            long begin = ((Number) offsets.get(0).unwrapped()).longValue();
-            long end = ((Number) offsets.get(1).unwrapped()).longValue();
-            if (begin < 0 || end < begin || end > dataLength) {
-                throw new PeftException(path + ": tensor " + e.getKey() + " lies outside the file (truncated?)");
-            }
-            entries.add(new Entry(e.getKey(), (String) info.get("dtype").unwrapped(), new Shape(dims), begin, end));
+        } catch (JsonParseException e) {
+            throw new PeftException(path + " is not a safetensors file (bad header: " + e.getMessage() + ")");
+        } catch (ClassCastException | IllegalStateException | UnsupportedOperationException | NullPointerException
+                | IndexOutOfBoundsException | NumberFormatException e) {
+            throw new PeftException(path + " is not a safetensors file (bad header entry for " + current
+                    + ": expected {\"dtype\", \"shape\", \"data_offsets\"})");
         }
         entries.sort(Comparator.comparingLong(Entry::begin));
-        return new Header(entries, 8 + headerLength, metadata);
+        return new Header(entries, metadata, 8 + headerLength);
     }
 
     private static TensorType type(Path path, Entry entry) {
@@ -191,24 +197,5 @@ public final class Safetensors {
         } catch (IllegalArgumentException e) {
             throw new PeftException(path + ": tensor " + entry.name + " has unsupported dtype " + entry.dtype);
         }
-    }
-
-    private static String quote(String s) {
-        StringBuilder b = new StringBuilder("\"");
-        for (char c : s.toCharArray()) {
-            switch (c) {
-                case '"' -> b.append("\\\"");
-                case '\\' -> b.append("\\\\");
-                case '\n' -> b.append("\\n");
-                default -> {
-                    if (c < 0x20) {
-                        b.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        b.append(c);
-                    }
-                }
-            }
-        }
-        return b.append('"').toString();
     }
 }

@@ -65,7 +65,7 @@ public final class SiteSelector {
     public static SiteSelector forMethod(MethodContext context, List<String> targets, List<Integer> layers,
             List<String> exclude, Set<SiteKind> kinds) {
         return builder().setTargets(targets).setKinds(kinds).optLayers(layers).optExclude(exclude)
-                .optConfigKey("method.targets in " + context.source()).build();
+                .optConfigKey(context.where("targets")).build();
     }
 
     /** Selects from {@code sites} of the model named {@code modelName} (used in error messages). */

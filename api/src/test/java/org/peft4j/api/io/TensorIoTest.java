@@ -43,6 +43,45 @@ class TensorIoTest {
     }
 
     @Test
+    void sameTensorsAndMetadataGiveTheSameBytesWhateverTheMapOrder() throws IOException {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Map<String, NDArray> tensors = new LinkedHashMap<>();
+            tensors.put("w", m.arange(0f, 6f).reshape(2, 3));
+            Map<String, String> forward = new LinkedHashMap<>();
+            Map<String, String> backward = new LinkedHashMap<>();
+            for (String k : new String[] {"method", "backbone", "dataset", "seed", "a<b&c"}) {
+                forward.put(k, k + "-value \"quoted\"");
+            }
+            for (String k : new String[] {"a<b&c", "seed", "dataset", "backbone", "method"}) {
+                backward.put(k, k + "-value \"quoted\"");
+            }
+            Path a = dir.resolve("a.safetensors");
+            Path b = dir.resolve("b.safetensors");
+            Safetensors.write(a, tensors, forward);
+            Safetensors.write(b, tensors, backward);
+            assertThat(Files.readAllBytes(a)).isEqualTo(Files.readAllBytes(b));
+            assertThat(Safetensors.metadata(a)).isEqualTo(forward);
+            // the header is plain JSON other tools read: sorted metadata first, no HTML escapes
+            String header = new String(Files.readAllBytes(a), StandardCharsets.UTF_8);
+            assertThat(header).contains("{\"__metadata__\":{\"a<b&c\":\"a<b&c-value \\\"quoted\\\"\",\"backbone\"");
+        }
+    }
+
+    @Test
+    void headerEntriesOfTheWrongShapeAreRefusedWithoutReadingData() throws IOException {
+        Path file = dir.resolve("bad.safetensors");
+        byte[] h = "{\"a\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}".getBytes(StandardCharsets.UTF_8);
+        Files.write(file, ByteBuffer.allocate(8 + h.length + 8).order(ByteOrder.LITTLE_ENDIAN).putLong(h.length).put(h).array());
+        assertThatThrownBy(() -> Safetensors.header(file)).isInstanceOf(PeftException.class)
+                .hasMessageContaining("tensor a has 8 bytes, but shape (3) of F32 needs 12");
+        Path odd = dir.resolve("odd.safetensors");
+        byte[] o = "{\"a\":{\"dtype\":\"F32\",\"shape\":\"3\",\"data_offsets\":[0,4]}}".getBytes(StandardCharsets.UTF_8);
+        Files.write(odd, ByteBuffer.allocate(8 + o.length + 4).order(ByteOrder.LITTLE_ENDIAN).putLong(o.length).put(o).array());
+        assertThatThrownBy(() -> Safetensors.header(odd)).isInstanceOf(PeftException.class)
+                .hasMessageContaining("bad header entry for tensor a");
+    }
+
+    @Test
     void halfPrecisionTensorsAreWidenedToFloat32() throws IOException {
         // F16: 1.0 = 0x3c00, -2.5 = 0xc100; BF16: 1.0 = 0x3f80, 0.15625 = 0x3e20
         String header = "{\"a\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[0,4]},"

@@ -84,7 +84,7 @@ public record MlaeSettings(
         for (int l = 0; l < dropoutPerLayer.size(); l++) {
             checkDropout(ctx, "dropout-per-layer", dropoutPerLayer.get(l), " (block " + l + ")");
         }
-        List<Integer> expertsPerLayer = c.getIntList("experts-per-layer");
+        List<Integer> expertsPerLayer = ctx.intList("experts-per-layer");
         for (int l = 0; l < expertsPerLayer.size(); l++) {
             if (expertsPerLayer.get(l) < 0) {
                 throw ctx.invalid("experts-per-layer", "counts must be >= 0, block " + l + " has "

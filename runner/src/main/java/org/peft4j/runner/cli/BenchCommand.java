@@ -22,7 +22,9 @@ import org.peft4j.api.MethodContext;
 import org.peft4j.api.PeftException;
 import org.peft4j.api.Precision;
 import org.peft4j.backbone.BackboneRegistry;
+import org.peft4j.runner.Devices;
 import org.peft4j.runner.bench.Benchmark;
+import org.peft4j.runner.config.OptionTypes;
 import org.peft4j.runner.registry.MethodRegistries;
 import org.peft4j.runner.registry.MethodRegistry;
 import org.peft4j.runner.train.PeftModel;
@@ -38,7 +40,8 @@ import picocli.CommandLine.Model.CommandSpec;
  * attention kernel asked for; methods of one (backbone, precision, kernel) are timed round-robin, and each is
  * given as a ratio to the first method's time too (MLAE / LoRA). Peak GPU memory of training steps where CUDA.
  */
-@Command(name = "bench", description = {"Measure forward images/s and training-step time on this machine.",
+@Command(name = "bench", mixinStandardHelpOptions = true, versionProvider = ManifestVersion.class,
+        description = {"Measure forward images/s and training-step time on this machine.",
         "Example (the README's GPU figures): bench --backbone vit_base_patch16_224 --method lora,mlae --train --batch 64 "
                 + "--precision fp16 --attention sdpa,math --csv bench.csv"})
 public final class BenchCommand implements Callable<Integer> {
@@ -94,8 +97,12 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        Args.atLeast("--batch", batch, 1);
+        Args.atLeast("--iterations", iterations, 1);
+        Args.atLeast("--warmup", warmup, 0);
+        Args.atLeast("--classes", classes, 1);
         PrintWriter out = spec.commandLine().getOut();
-        MethodRegistry methodRegistry = registries.forPlugins(common.pluginsDir());
+        MethodRegistry methodRegistry = common.methods(registries, spec);
         List<String> runs = methods.isEmpty() ? List.of("linear") : methods;
         Device target = device.equals("auto") ? Engine.getInstance().defaultDevice() : parseDevice(device);
         List<Precision> precisionList = new ArrayList<>();
@@ -176,22 +183,31 @@ public final class BenchCommand implements Callable<Integer> {
         out.flush();
     }
 
+    /** The --device asked for, checked against this machine (one line if it has no such GPU). */
     private static Device parseDevice(String name) {
         try {
-            return Device.fromName(name);
-        } catch (RuntimeException e) {
-            throw new PeftException("--device '" + name + "' is not valid: use auto, cpu, gpu or gpu<n>");
+            return Devices.resolve(name);
+        } catch (PeftException e) {
+            throw new PeftException("--" + e.getMessage());
         }
     }
 
-    /** The method's defaults with the --set options, each checked to be an option of the method. */
+    /** The method's defaults with the --set options, each checked to be an option of the method, of its default's type. */
     private Config methodSettings(MethodRegistry methodRegistry, String method) {
         Config user = parseOptions();
         Config defaults = methodRegistry.defaults(method);
-        user.entrySet().stream().filter(e -> !defaults.hasPathOrNull(e.getKey())).findFirst().ifPresent(e -> {
-            throw new PeftException("--set " + e.getKey() + ": not an option of method " + method
-                    + " (peft4j describe " + method + ")");
+        List<String> problems = new ArrayList<>();
+        user.entrySet().forEach(e -> {
+            if (!defaults.hasPathOrNull(e.getKey())) {
+                problems.add("--set " + e.getKey() + ": not an option of method " + method + " (peft4j describe " + method + ")");
+            } else {
+                String problem = OptionTypes.problem(e.getValue(), defaults.getValue(e.getKey()));
+                if (problem != null) {
+                    problems.add("--set " + e.getKey() + ": " + problem);
+                }
+            }
         });
+        PeftException.throwIfAny(problems);
         return user.withFallback(defaults).resolve();
     }
 

@@ -1,7 +1,7 @@
 package org.peft4j.runner.cli;
 
 import com.google.inject.Inject;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,7 +24,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code peft4j compare file.conf}: methods x datasets x sweep points x seeds with the VTAB/FGVC protocol, then the report. */
-@Command(name = "compare", mixinStandardHelpOptions = true,
+@Command(name = "compare", mixinStandardHelpOptions = true, versionProvider = ManifestVersion.class,
         description = {"Run a comparison: every method on every dataset, sweep points chosen on the validation split, "
                 + "the chosen point retrained with every seed and tested; then write the report.",
                 "Finished runs are skipped, stopped ones resume: run the same command again to finish a comparison."})
@@ -73,7 +73,7 @@ public final class CompareCommand implements Callable<Integer> {
     public Integer call() {
         MethodRegistry methods = registries.forPlugins(common.pluginsDir());
         Matrix matrix = Matrix.load(file, overrides, methods);
-        PrintStream out = Output.of(spec);
+        PrintWriter out = spec.commandLine().getOut();
         if ((dryRun || retryFailed) && !executor.equals("slurm")) {
             throw new PeftException("--dry-run and --retry-failed go with --executor slurm (a local comparison started again "
                     + "reruns what did not finish)");

@@ -29,7 +29,8 @@ import picocli.CommandLine.Model.CommandSpec;
  * {@code peft4j describe <method>}: every option with its default and its comment from the method's
  * reference.conf, and the trainable parameter count with the defaults on a backbone (the papers' "# param").
  */
-@Command(name = "describe", description = "Show a method's options, defaults and trainable parameter count.")
+@Command(name = "describe", mixinStandardHelpOptions = true, versionProvider = ManifestVersion.class,
+        description = "Show a method's options, defaults and trainable parameter count.")
 public final class DescribeCommand implements Callable<Integer> {
 
     @Mixin CommonOptions common;
@@ -55,7 +56,8 @@ public final class DescribeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        MethodRegistry registry = registries.forPlugins(common.pluginsDir());
+        Args.atLeast("--classes", classes, 1);
+        MethodRegistry registry = common.methods(registries, spec);
         PeftMethod method = registry.get(id);
         Config defaults = registry.defaults(id);
         PrintWriter out = spec.commandLine().getOut();

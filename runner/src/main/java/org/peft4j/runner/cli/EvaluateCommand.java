@@ -3,7 +3,7 @@ package org.peft4j.runner.cli;
 import ai.djl.ndarray.NDManager;
 import com.google.inject.Inject;
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -24,7 +24,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code peft4j evaluate <run folder>}: reload an adapter file onto its backbone and method, and score it on a split. */
-@Command(name = "evaluate", mixinStandardHelpOptions = true,
+@Command(name = "evaluate", mixinStandardHelpOptions = true, versionProvider = ManifestVersion.class,
         description = "Load a run's adapter.safetensors (or any adapter file with --adapter) onto its backbone checkpoint and "
                 + "method, and report the merged model's accuracy on a split; optionally write every prediction as CSV.")
 public final class EvaluateCommand implements Callable<Integer> {
@@ -52,7 +52,7 @@ public final class EvaluateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         MethodRegistry methods = registries.forPlugins(common.pluginsDir());
-        PrintStream out = Output.of(spec);
+        PrintWriter out = spec.commandLine().getOut();
         try (NDManager manager = NDManager.newBaseManager()) {
             TrainedRun run = trained.open(split, methods, models, manager, out);
             SplitList evalList = run.lists()[1];

@@ -4,8 +4,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.training.ParameterStore;
 import com.google.inject.Inject;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,7 +29,8 @@ import picocli.CommandLine.Model.CommandSpec;
  * {@code peft4j forward}: logits (or pooled features) of a checkpoint for an NCHW float32 {@code .npy}, written
  * as {@code .npy}, so anyone can check a converted checkpoint against another framework.
  */
-@Command(name = "forward", description = "Run a backbone checkpoint on an .npy input and write the logits as .npy.")
+@Command(name = "forward", mixinStandardHelpOptions = true, versionProvider = ManifestVersion.class,
+        description = "Run a backbone checkpoint on an .npy input and write the logits as .npy.")
 public final class ForwardCommand implements Callable<Integer> {
 
     @Mixin CommonOptions common;
@@ -57,6 +60,10 @@ public final class ForwardCommand implements Callable<Integer> {
     @Option(names = "--no-strict", description = "Ignore checkpoint tensors the model does not use.")
     boolean lenient;
 
+    /** NumPy's type codes as users know them (i8 is int64, not int8). */
+    private static final Map<String, String> NUMPY_TYPES = Map.of("i8", "int64", "i4", "int32", "i1", "int8", "u1", "uint8",
+            "b1", "bool");
+
     private final BackboneRegistry backbones;
 
     @Inject
@@ -66,17 +73,38 @@ public final class ForwardCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Args.atLeast("--batch", batch, 1);
+        if (classes != null) {
+            Args.atLeast("--classes", classes, 0);
+        }
+        Npy.Header header = Npy.header(input);
+        if (header.shape().dimension() != 4) {
+            throw new PeftException(input + ": expected images [N, C, H, W], got shape " + header.shape());
+        }
+        boolean widen = header.dtype().equals("f8");
+        if (!widen && !header.dtype().equals("f4") && !header.dtype().equals("f2")) {
+            throw new PeftException(input + " holds " + NUMPY_TYPES.getOrDefault(header.dtype(), header.dtype())
+                    + " values; expected float32 images [N, C, H, W],"
+                    + " normalised as the backbone expects (numpy: x.astype(np.float32))");
+        }
+        PrintWriter err = spec.commandLine().getErr();
+        if (widen) {
+            err.println("note: " + input + " is float64; converted to float32, the precision the backbone computes in");
+        }
+        if (checkpoint == null) {
+            err.println("warning: no --checkpoint: the backbone has random weights, so the outputs check nothing");
+        }
         try (NDManager manager = NDManager.newBaseManager()) {
             NDArray x = Npy.read(input, manager);
-            if (x.getShape().dimension() != 4) {
-                throw new PeftException(input + ": expected images [N, C, H, W], got shape " + x.getShape());
+            if (widen) {
+                x = x.toType(DataType.FLOAT32, false);
             }
             int size = (int) x.getShape().get(2);
             int numClasses = classes != null ? classes : checkpoint == null ? 0 : headClasses(checkpoint, manager);
             Backbone model = backbones.build(new BackboneOptions(backbone, numClasses, size, 0, (int) x.getShape().get(1)), manager);
             if (checkpoint != null) {
                 CheckpointLoader.Report report = CheckpointLoader.load(model, checkpoint, !lenient);
-                spec.commandLine().getErr().println(report.summary());
+                err.println(report.summary());
             }
             ParameterStore store = new ParameterStore(manager, false);
             List<NDArray> parts = new ArrayList<>();

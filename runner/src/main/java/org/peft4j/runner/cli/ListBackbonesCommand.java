@@ -10,7 +10,8 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code peft4j list-backbones}: every backbone variant by family. */
-@Command(name = "list-backbones", description = "List the backbone variants.")
+@Command(name = "list-backbones", mixinStandardHelpOptions = true, versionProvider = ManifestVersion.class,
+        description = "List the backbone variants.")
 public final class ListBackbonesCommand implements Callable<Integer> {
 
     @Spec CommandSpec spec;

@@ -14,7 +14,7 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code peft4j list-devices}: the engine, the libtorch build DJL loaded, and the CUDA devices it sees. */
-@Command(name = "list-devices", aliases = "describe-system", mixinStandardHelpOptions = true,
+@Command(name = "list-devices", aliases = "describe-system", mixinStandardHelpOptions = true, versionProvider = ManifestVersion.class,
         description = {"Print the engine, the PyTorch (libtorch) version DJL loaded, its build flavor and the CUDA devices.",
                 "The CPU build is the default; the README's GPU section says how to get a CUDA one (-Pcuda, or a PyTorch "
                         + "you have through PYTORCH_LIBRARY_PATH, PYTORCH_VERSION and PYTORCH_FLAVOR)."})

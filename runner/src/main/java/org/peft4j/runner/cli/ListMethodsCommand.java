@@ -11,7 +11,8 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code peft4j list-methods}: every method found, with version and source jar. */
-@Command(name = "list-methods", description = "List the PEFT methods found (classpath and plugins).")
+@Command(name = "list-methods", mixinStandardHelpOptions = true, versionProvider = ManifestVersion.class,
+        description = "List the PEFT methods found (classpath and plugins).")
 public final class ListMethodsCommand implements Callable<Integer> {
 
     @Mixin CommonOptions common;
@@ -26,7 +27,7 @@ public final class ListMethodsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        MethodRegistry registry = registries.forPlugins(common.pluginsDir());
+        MethodRegistry registry = common.methods(registries, spec);
         PrintWriter out = spec.commandLine().getOut();
         for (MethodRegistry.Entry e : registry.entries()) {
             out.printf("%-12s %s%n", e.method().id(), e.method().description());
@@ -34,7 +35,6 @@ public final class ListMethodsCommand implements Callable<Integer> {
                 out.printf("%-12s version %s from %s%n", "", e.method().version(), e.location());
             }
         }
-        registry.problems().forEach(p -> out.println("warning: " + p));
         return 0;
     }
 }

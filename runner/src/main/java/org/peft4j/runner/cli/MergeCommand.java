@@ -2,7 +2,7 @@ package org.peft4j.runner.cli;
 
 import ai.djl.ndarray.NDManager;
 import com.google.inject.Inject;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -22,7 +22,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code peft4j merge <run folder> --output merged.safetensors}: a full checkpoint in timm's key names with the adapter folded in. */
-@Command(name = "merge", mixinStandardHelpOptions = true,
+@Command(name = "merge", mixinStandardHelpOptions = true, versionProvider = ManifestVersion.class,
         description = "Fold a run's adapter into its backbone and write the whole model (head included) as a timm-format "
                 + "safetensors checkpoint that `peft4j forward` and timm load. Methods that keep modules at inference "
                 + "(adapters, AdaptFormer, VPT, MoSA) cannot be folded into timm's weights and are refused.")
@@ -48,7 +48,7 @@ public final class MergeCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         MethodRegistry methods = registries.forPlugins(common.pluginsDir());
-        PrintStream out = Output.of(spec);
+        PrintWriter out = spec.commandLine().getOut();
         try (NDManager manager = NDManager.newBaseManager()) {
             TrainedRun run = trained.open(null, methods, models, manager, out);
             for (AdapterSite site : run.model().backbone().sites()) {

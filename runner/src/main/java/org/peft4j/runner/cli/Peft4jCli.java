@@ -3,13 +3,13 @@ package org.peft4j.runner.cli;
 import com.google.inject.Guice;
 import com.google.inject.Injector;
 import java.io.PrintWriter;
-import org.peft4j.api.PeftException;
+import java.util.List;
 import org.peft4j.runner.RunnerModule;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code peft4j} command line. */
-@Command(name = "peft4j", mixinStandardHelpOptions = true, version = "peft4j 0.1.0",
+@Command(name = "peft4j", mixinStandardHelpOptions = true, versionProvider = ManifestVersion.class,
         description = "Visual parameter-efficient fine-tuning on DJL.",
         subcommands = {RunCommand.class, CompareCommand.class, ReportCommand.class, StatusCommand.class, EvaluateCommand.class,
                 MergeCommand.class, RunCellCommand.class,
@@ -32,35 +32,23 @@ public final class Peft4jCli {
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             boolean debug = parseResult.hasMatchedOption("--debug") || parseResult.subcommand() != null
                     && parseResult.subcommand().hasMatchedOption("--debug");
-            PrintWriter w = commandLine.getErr();
-            w.println("error: " + message(e));
-            if (debug) {
-                e.printStackTrace(w);
-            } else if (!(root(e) instanceof PeftException)) {
-                w.println("(run with --debug for the stack trace)");
-            }
-            w.flush();
-            return 1;
+            return report(e, commandLine.getErr(), debug);
         });
-        return cli.execute(args);
+        try {
+            return cli.execute(args);
+        } catch (OutOfMemoryError e) { // picocli passes Errors through: still one line, naming what to change
+            return report(e, err, List.of(args).contains("--debug"));
+        }
     }
 
-    /** The user-facing message: the innermost PeftException's, else the exception's own. */
-    static String message(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof PeftException) {
-                return t.getMessage();
-            }
+    private static int report(Throwable e, PrintWriter w, boolean debug) {
+        w.println("error: " + Failures.message(e));
+        if (debug) {
+            e.printStackTrace(w);
+        } else if (!Failures.explained(e)) {
+            w.println("(run with --debug for the stack trace)");
         }
-        return e.getClass().getSimpleName() + ": " + e.getMessage();
-    }
-
-    private static Throwable root(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof PeftException) {
-                return t;
-            }
-        }
-        return e;
+        w.flush();
+        return 1;
     }
 }

@@ -1,7 +1,7 @@
 package org.peft4j.runner.cli;
 
 import com.google.inject.Inject;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.peft4j.api.PeftException;
@@ -17,7 +17,8 @@ import picocli.CommandLine.Model.CommandSpec;
  * {@code peft4j pretrain}: self-supervised rotation prediction on the unlabeled images of an IDX file, training
  * every backbone parameter; writes a timm-format backbone checkpoint and a {@code .json} sidecar.
  */
-@Command(name = "pretrain", description = {
+@Command(name = "pretrain", mixinStandardHelpOptions = true, versionProvider = ManifestVersion.class,
+        description = {
         "Pretrain a backbone without labels by rotation prediction (Gidaris et al. 2018) on an IDX image file.",
         "Writes the backbone as timm-format safetensors (no classifier) and a .json sidecar describing the run."})
 public final class PretrainCommand implements Callable<Integer> {
@@ -75,7 +76,7 @@ public final class PretrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        PrintStream out = new PrintStream(new WriterOutputStream(spec.commandLine().getOut()), true);
+        PrintWriter out = spec.commandLine().getOut();
         boolean bar = switch (progress) {
             case "true" -> true;
             case "false" -> false;
@@ -83,7 +84,7 @@ public final class PretrainCommand implements Callable<Integer> {
             default -> throw new PeftException("--progress " + progress + ": expected auto, true or false");
         };
         pretraining.run(new RotationPretraining.Options(backbone, images, limit, validation, epochs, lr, weightDecay, warmupEpochs,
-                gradClip, batchSize, seed, output), registries.forPlugins(common.pluginsDir()), out, bar);
+                gradClip, batchSize, seed, output), common.methods(registries, spec), out, bar);
         out.flush();
         return 0;
     }

@@ -1,6 +1,6 @@
 package org.peft4j.runner.cli;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.peft4j.runner.report.Report;
@@ -11,7 +11,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code peft4j report results/exp}: tables and charts from a results tree (works while runs are still going). */
-@Command(name = "report", mixinStandardHelpOptions = true,
+@Command(name = "report", mixinStandardHelpOptions = true, versionProvider = ManifestVersion.class,
         description = "Write Markdown/CSV tables and PNG charts for each experiment under a results folder, and print the tables.")
 public final class ReportCommand implements Callable<Integer> {
 
@@ -23,7 +23,7 @@ public final class ReportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        PrintStream out = Output.of(spec);
+        PrintWriter out = spec.commandLine().getOut();
         for (Path experiment : Report.experimentFolders(dir)) {
             Report report = Report.write(experiment);
             out.print(report.markdown());

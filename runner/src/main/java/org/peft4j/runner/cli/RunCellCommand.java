@@ -1,7 +1,7 @@
 package org.peft4j.runner.cli;
 
 import com.google.inject.Inject;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,7 +20,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code peft4j run-cell <matrix> <stage> <index>}: one cell of a comparison (a Slurm array task, a local worker). */
-@Command(name = "run-cell", mixinStandardHelpOptions = true,
+@Command(name = "run-cell", mixinStandardHelpOptions = true, versionProvider = ManifestVersion.class,
         description = {"Run one cell of a comparison: what each Slurm array task and each local worker runs.",
                 "A final cell whose sweep point the tune stage chooses reads that choice from the results tree."})
 public final class RunCellCommand implements Callable<Integer> {
@@ -61,7 +61,7 @@ public final class RunCellCommand implements Callable<Integer> {
             case "final" -> matrix.resolve(pick(matrix.finalSlots(), "final"));
             default -> throw new PeftException("STAGE must be tune or final, got '" + stage + "'");
         };
-        PrintStream out = Output.of(spec);
+        PrintWriter out = spec.commandLine().getOut();
         runner.run(cell, methods, force, out);
         out.flush();
         return 0;

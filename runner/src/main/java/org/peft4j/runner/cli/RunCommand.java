@@ -1,14 +1,15 @@
 package org.peft4j.runner.cli;
 
 import com.google.inject.Inject;
-import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.peft4j.backbone.BackboneRegistry;
 import org.peft4j.runner.ExperimentRunner;
+import org.peft4j.runner.Preflight;
 import org.peft4j.runner.config.Experiment;
 import org.peft4j.runner.config.ExperimentLoader;
 import org.peft4j.runner.registry.MethodRegistries;
@@ -21,7 +22,7 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code peft4j run experiment.conf}: train and evaluate, write the results folder. */
-@Command(name = "run", mixinStandardHelpOptions = true,
+@Command(name = "run", mixinStandardHelpOptions = true, versionProvider = ManifestVersion.class,
         description = "Run an experiment file (HOCON): train and evaluate each seed; finished runs are skipped, stopped ones resume.")
 public final class RunCommand implements Callable<Integer> {
 
@@ -39,19 +40,24 @@ public final class RunCommand implements Callable<Integer> {
 
     private final MethodRegistries registries;
     private final ExperimentRunner runner;
+    private final BackboneRegistry backbones;
 
     @Inject
-    RunCommand(MethodRegistries registries, ExperimentRunner runner) {
+    RunCommand(MethodRegistries registries, ExperimentRunner runner, BackboneRegistry backbones) {
         this.registries = registries;
         this.runner = runner;
+        this.backbones = backbones;
     }
 
     @Override
     public Integer call() {
-        MethodRegistry methods = registries.forPlugins(common.pluginsDir());
-        Experiment experiment = new ExperimentLoader(methods).load(file, overrides);
-        PrintWriter writer = spec.commandLine().getOut();
-        PrintStream out = new PrintStream(new WriterOutputStream(writer), true);
+        MethodRegistry methods = common.methods(registries, spec);
+        ExperimentLoader.Validation validation = new ExperimentLoader(methods).validate(file, overrides);
+        if (!validation.problems().isEmpty()) {
+            Preflight.check(validation, methods, backbones); // the config's problems and all else checkable, together
+        }
+        Experiment experiment = validation.experiment();
+        PrintWriter out = spec.commandLine().getOut();
         List<ExperimentRunner.RunResult> results = runner.run(experiment, methods, force, out);
         if (results.size() > 1) {
             double mean = results.stream().mapToDouble(ExperimentRunner.RunResult::accuracy).average().orElse(0);

@@ -2,7 +2,7 @@ package org.peft4j.runner.cli;
 
 import com.google.inject.Inject;
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,7 +28,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code peft4j status results/exp}: finished, running, stopped and failed cells, with each failure's reason. */
-@Command(name = "status", mixinStandardHelpOptions = true,
+@Command(name = "status", mixinStandardHelpOptions = true, versionProvider = ManifestVersion.class,
         description = "Show the cells of each experiment under a results folder: finished, running, stopped (its process or "
                 + "Slurm task is gone), failed (with the reason), and how many of the comparison's cells have not started.")
 public final class StatusCommand implements Callable<Integer> {
@@ -65,7 +65,7 @@ public final class StatusCommand implements Callable<Integer> {
             throw new PeftException("no peft4j runs under " + dir + " (no " + CellStatus.FILE + " in <experiment>/<dataset>/"
                     + "<method>/<point>/<protocol>/seed-<n>/)");
         }
-        PrintStream out = Output.of(spec);
+        PrintWriter out = spec.commandLine().getOut();
         Set<String> queued = slurmTasks();
         boolean any = false;
         for (Map.Entry<Path, List<Path>> e : experiments.entrySet()) {
@@ -76,7 +76,7 @@ public final class StatusCommand implements Callable<Integer> {
     }
 
     /** Prints one experiment; returns whether any cell failed or stopped. */
-    private boolean show(Path experiment, List<Path> cells, Set<String> queued, PrintStream out) {
+    private boolean show(Path experiment, List<Path> cells, Set<String> queued, PrintWriter out) {
         Map<String, Integer> counts = new LinkedHashMap<>();
         for (String s : List.of("ok", "running", "stopped", "failed")) {
             counts.put(s, 0);

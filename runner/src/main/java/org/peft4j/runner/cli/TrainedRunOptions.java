@@ -1,7 +1,7 @@
 package org.peft4j.runner.cli;
 
 import ai.djl.ndarray.NDManager;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,7 +23,7 @@ final class TrainedRunOptions {
     @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override a setting of the run (e.g. data.root=...).")
     List<String> overrides = new ArrayList<>();
 
-    TrainedRun open(String evalSplit, MethodRegistry methods, ModelFactory models, NDManager manager, PrintStream out) {
+    TrainedRun open(String evalSplit, MethodRegistry methods, ModelFactory models, NDManager manager, PrintWriter out) {
         return TrainedRun.open(run, adapter, overrides, evalSplit, methods, models, manager, out);
     }
 }

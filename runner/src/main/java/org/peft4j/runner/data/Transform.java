@@ -5,36 +5,43 @@ import java.util.Random;
 /**
  * The image pipeline of a run. {@code direct} (VTAB): resize to the input size, no augmentation.
  * {@code crop} (FGVC, VPT's recipe): resize to size/0.875 (256 for 224), random crop + horizontal flip for
- * training, center crop for evaluation. Then scale to [0, 1] and normalise with mean / std.
+ * training, center crop for evaluation. Then scale to [0, 1] and normalise with mean / std ({@link HostBatch}).
  */
 public record Transform(String mode, int imageSize, float[] mean, float[] std) {
+
+    /** Where an image is cut out of its cached square, and whether it is mirrored. */
+    public record View(int top, int left, boolean flip) {}
 
     /** Side of the square images kept in memory. */
     public int cacheSize() {
         return mode.equals("crop") ? (int) Math.round(imageSize / 0.875) : imageSize;
     }
 
-    /** Writes one image as normalised CHW floats into {@code out} at {@code offset}. */
-    void apply(byte[] rgb, boolean training, Random random, float[] out, int offset) {
+    /** The view of one image: random crop and flip when training with {@code crop}, else the centre. */
+    View view(boolean training, Random random) {
+        int cache = cacheSize();
+        if (mode.equals("crop") && training) {
+            int top = random.nextInt(cache - imageSize + 1);
+            int left = random.nextInt(cache - imageSize + 1);
+            return new View(top, left, random.nextBoolean());
+        }
+        int centre = (cache - imageSize) / 2;
+        return new View(centre, centre, false);
+    }
+
+    /** Writes the view of one cached image ({@code cacheSize}² HWC) as CHW bytes into {@code out} at {@code offset}. */
+    void copy(byte[] rgb, View view, byte[] out, int offset) {
         int cache = cacheSize();
         int s = imageSize;
-        int top = (cache - s) / 2;
-        int left = (cache - s) / 2;
-        boolean flip = false;
-        if (mode.equals("crop") && training) {
-            top = random.nextInt(cache - s + 1);
-            left = random.nextInt(cache - s + 1);
-            flip = random.nextBoolean();
-        }
         int plane = s * s;
         for (int y = 0; y < s; y++) {
             for (int x = 0; x < s; x++) {
-                int sx = flip ? left + s - 1 - x : left + x;
-                int src = ((top + y) * cache + sx) * 3;
+                int sx = view.flip() ? view.left() + s - 1 - x : view.left() + x;
+                int src = ((view.top() + y) * cache + sx) * 3;
                 int dst = offset + y * s + x;
-                for (int c = 0; c < 3; c++) {
-                    out[dst + c * plane] = ((rgb[src + c] & 0xff) / 255f - mean[c]) / std[c];
-                }
+                out[dst] = rgb[src];
+                out[dst + plane] = rgb[src + 1];
+                out[dst + 2 * plane] = rgb[src + 2];
             }
         }
     }

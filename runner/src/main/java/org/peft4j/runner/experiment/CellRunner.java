@@ -6,7 +6,7 @@ import com.google.gson.JsonParser;
 import com.google.inject.Inject;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigRenderOptions;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -51,14 +51,14 @@ public final class CellRunner {
         this.data = data;
     }
 
-    public Outcome run(CellSpec spec, MethodRegistry methods, boolean force, PrintStream out) {
+    public Outcome run(CellSpec spec, MethodRegistry methods, boolean force, PrintWriter out) {
         Cell cell = spec.cell();
         Experiment experiment = spec.experiment();
         RunDirectory dir = new RunDirectory(cell.folder(experiment.run().output()));
         String rendered = experiment.render();
         Optional<CellStatus> status = CellStatus.read(dir.path());
-        if (status.isPresent() && force) {
-            dir.clear();
+        if (status.isPresent() && (force || failedBeforeAnyEpoch(status.get(), dir))) {
+            dir.clear(); // nothing was trained there: a fixed setting (checkpoint, labels, ...) just runs
         } else if (status.isPresent()) {
             requireSameSettings(dir.path(), rendered);
             if (status.get().ok()) {
@@ -78,7 +78,7 @@ public final class CellRunner {
         }
     }
 
-    private Outcome train(CellSpec spec, MethodRegistry methods, RunDirectory dir, PrintStream out) {
+    private Outcome train(CellSpec spec, MethodRegistry methods, RunDirectory dir, PrintWriter out) {
         Cell cell = spec.cell();
         Experiment experiment = spec.experiment();
         long started = System.nanoTime();
@@ -87,10 +87,12 @@ public final class CellRunner {
             PeftModel model = models.assemble(experiment, methods, lists[0].numClasses(), cell.seed(), manager, out);
             TaskData.Splits splits = data.load(experiment.data(), lists, model.backbone().dataConfig());
             long params = model.trainableBackboneParameters();
+            out.println("classes: " + lists[0].labels().describe());
             out.printf(Locale.ROOT, "%s: %s on %s (%d train / %d %s images): %,d trainable backbone parameters (%.4f M)%n",
                     cell.label(), experiment.methodId(), model.backbone().name(), splits.train().size(), splits.eval().size(),
                     splits.eval().name(), params, params / 1e6);
             Map<String, Object> metrics = baseMetrics(spec, model, params, splits.numClasses());
+            metrics.put("label_map", lists[0].labels().asMap());
             CheckpointFile checkpoint = new CheckpointFile(dir.path());
             if (Files.isRegularFile(checkpoint.path())) {
                 out.println("resuming " + cell.label() + " from its last finished epoch (" + checkpoint.path() + ")");
@@ -151,6 +153,12 @@ public final class CellRunner {
                     dir.path());
             return new Outcome(spec, dir, result.accuracy(), params, history, metrics, false);
         }
+    }
+
+    /** A run that stopped on an error before finishing an epoch (e.g. a checkpoint that does not fit) left nothing to keep. */
+    private static boolean failedBeforeAnyEpoch(CellStatus status, RunDirectory dir) {
+        return status.failed() && !Files.isRegularFile(new CheckpointFile(dir.path()).path())
+                && !Files.isRegularFile(dir.path().resolve(RunDirectory.ADAPTER));
     }
 
     /** A finished cell's outcome, from its metrics.json. */

@@ -1,6 +1,6 @@
 package org.peft4j.runner.experiment;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.Locale;
 import me.tongfei.progressbar.ProgressBar;
@@ -13,14 +13,14 @@ import me.tongfei.progressbar.ProgressBarStyle;
  */
 public final class CompareProgress implements AutoCloseable {
 
-    private final PrintStream out;
+    private final PrintWriter out;
     private final int total;
     private final ProgressBar bar;
     private final long started = System.nanoTime();
     private int done;
     private int ran;
 
-    public CompareProgress(PrintStream out, int total, boolean terminal) {
+    public CompareProgress(PrintWriter out, int total, boolean terminal) {
         this.out = out;
         this.total = total;
         this.bar = terminal ? new ProgressBarBuilder().setTaskName("compare").setInitialMax(total)

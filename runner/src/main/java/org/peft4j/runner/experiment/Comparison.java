@@ -2,7 +2,7 @@ package org.peft4j.runner.experiment;
 
 import com.google.inject.Inject;
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,7 +41,7 @@ public final class Comparison {
     }
 
     public Summary run(Matrix matrix, MethodRegistry methods, Executor executor, boolean force, boolean terminal,
-            PrintStream out) {
+            PrintWriter out) {
         List<CellSpec> tune = matrix.tuneCells();
         List<Matrix.FinalSlot> slots = matrix.finalSlots();
         if (!force) {
@@ -101,7 +101,7 @@ public final class Comparison {
 
     /** Runs one stage's cells (a null entry is a slot without a cell); finished ones are skipped here. */
     private Map<String, String> stage(String stage, List<CellSpec> cells, Executor executor, MethodRegistry methods,
-            boolean force, CompareProgress progress, PrintStream out) {
+            boolean force, CompareProgress progress, PrintWriter out) {
         List<Executor.Task> tasks = new ArrayList<>();
         for (int i = 0; i < cells.size(); i++) {
             CellSpec spec = cells.get(i);

@@ -1,7 +1,7 @@
 package org.peft4j.runner.experiment;
 
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -45,7 +45,7 @@ public final class SlurmSubmitter {
      * @param retryFailed submit only cells that ran and did not finish (failed, or stopped while running), and the final
      *     cells that never ran because a tune cell was among those
      */
-    public Submission submit(Matrix matrix, boolean retryFailed, boolean dryRun, PrintStream out) {
+    public Submission submit(Matrix matrix, boolean retryFailed, boolean dryRun, PrintWriter out) {
         SlurmScripts.Resources resources = SlurmScripts.Resources.from(matrix.settings().getConfig("executor.slurm"),
                 matrix.source());
         Path experiment = matrix.output().resolve(matrix.experiment()).toAbsolutePath();
@@ -147,7 +147,7 @@ public final class SlurmSubmitter {
     }
 
     private void printPlan(Matrix matrix, List<Integer> tune, List<Integer> finals, String tuneScript, String finalScript,
-            PrintStream out) {
+            PrintWriter out) {
         List<CellSpec> tuneCells = matrix.tuneCells();
         List<Matrix.FinalSlot> slots = matrix.finalSlots();
         out.println("tune cells (array index: cell):");
@@ -166,6 +166,7 @@ public final class SlurmSubmitter {
             out.println("---- final.sbatch" + (tuneScript != null ? " (submitted with --dependency=afterok:<tune job>)" : ""));
             out.print(finalScript);
         }
+        out.flush(); // a PrintWriter flushes by itself only at println
     }
 
     /**

@@ -1,7 +1,7 @@
 package org.peft4j.runner.experiment;
 
 import ai.djl.ndarray.NDManager;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -30,7 +30,7 @@ public record TrainedRun(Experiment experiment, PeftModel model, AdapterFile.Hea
      * @param evalSplit {@code test} or {@code val}: the split the returned lists evaluate on (null: the run's own)
      */
     public static TrainedRun open(Path cellOrConfig, Path adapter, List<String> overrides, String evalSplit,
-            MethodRegistry methods, ModelFactory models, NDManager manager, PrintStream out) {
+            MethodRegistry methods, ModelFactory models, NDManager manager, PrintWriter out) {
         Path config;
         Path adapterFile;
         if (Files.isDirectory(cellOrConfig)) {

@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDManager;
 import com.google.inject.Inject;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -119,7 +119,7 @@ public final class RotationPretraining {
      * Runs the pretraining; {@code methods} supplies {@code full}. Progress goes to {@code out} (a bar per
      * epoch if {@code progressBar}, else one line per epoch).
      */
-    public Result run(Options o, MethodRegistry methods, PrintStream out, boolean progressBar) {
+    public Result run(Options o, MethodRegistry methods, PrintWriter out, boolean progressBar) {
         o.validate();
         backbones.providerOf(o.backbone()); // an unknown name fails before the images are read
         Idx.Images idx = Idx.readImages(o.images(), o.limit() == 0 ? 0 : o.limit() + o.validation());

@@ -4,12 +4,14 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.io.IOException;
 import java.net.MalformedURLException;
+import java.net.URI;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.CodeSource;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -17,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
+import java.util.jar.JarFile;
 import java.util.stream.Stream;
 import org.peft4j.api.ApiVersion;
 import org.peft4j.api.PeftException;
@@ -33,6 +36,7 @@ import org.slf4j.LoggerFactory;
 public final class MethodRegistry {
 
     private static final Logger LOG = LoggerFactory.getLogger(MethodRegistry.class);
+    private static final String SERVICE = "META-INF/services/" + PeftMethod.class.getName();
 
     /** One registered method and where it came from. */
     public record Entry(PeftMethod method, String location) {}
@@ -88,7 +92,8 @@ public final class MethodRegistry {
             }
             LOG.debug("method {} {} from {}", method.id(), method.version(), location);
         }
-        problems.forEach(p -> LOG.warn(p));
+        problems.addAll(jarsWithoutMethods(jars, found.values()));
+        problems.forEach(p -> LOG.debug(p)); // callers show problems() (the CLI prints them as warnings)
         if (found.isEmpty()) {
             throw new PeftException("no PEFT methods found on the classpath or in " + pluginsDir
                     + (problems.isEmpty() ? "" : ": " + problems));
@@ -101,6 +106,31 @@ public final class MethodRegistry {
             }
         }
         return registry;
+    }
+
+    /**
+     * Plugin jars that declare no method: a warning, not an error, because a plugin's own dependencies (libraries
+     * without a service entry) legitimately sit next to it in the plugins folder. Jars that declare a method that fails
+     * to load are reported by the loader already.
+     */
+    private static List<String> jarsWithoutMethods(List<URL> jars, Collection<Entry> found) {
+        List<String> out = new ArrayList<>();
+        for (URL jar : jars) {
+            boolean provides = found.stream().anyMatch(e -> e.location().equals(jar.toString()));
+            if (!provides && !declaresMethods(jar)) {
+                out.add("plugin jar " + Path.of(URI.create(jar.toString())) + " provides no PEFT method (it has no "
+                        + SERVICE + " entry); ignored unless another plugin needs its classes");
+            }
+        }
+        return out;
+    }
+
+    private static boolean declaresMethods(URL jar) {
+        try (JarFile file = new JarFile(Path.of(URI.create(jar.toString())).toFile())) {
+            return file.getEntry(SERVICE) != null;
+        } catch (IOException e) {
+            throw new PeftException("plugin jar " + jar + " cannot be read as a jar: " + e.getMessage());
+        }
     }
 
     private static List<URL> pluginJars(Path dir) {

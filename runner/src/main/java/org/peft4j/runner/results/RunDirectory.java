@@ -1,13 +1,13 @@
 package org.peft4j.runner.results;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.peft4j.api.PeftException;
 import org.peft4j.api.io.AtomicFiles;
 
 /**
@@ -30,7 +30,7 @@ public final class RunDirectory {
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot create results folder " + dir, e);
+            throw new PeftException("cannot create results folder " + dir + ": " + e);
         }
     }
 
@@ -47,7 +47,7 @@ public final class RunDirectory {
                 }
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot clear " + dir, e);
+            throw new PeftException("cannot clear " + dir + ": " + e, e);
         }
     }
 
@@ -72,7 +72,7 @@ public final class RunDirectory {
         try {
             action.run();
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write to " + dir + ": " + e.getMessage(), e);
+            throw new PeftException("cannot write to " + dir + ": " + e, e);
         }
     }
 }

@@ -4,7 +4,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import java.util.List;
 import java.util.Random;
+import org.peft4j.runner.data.BatchStream;
+import org.peft4j.runner.data.HostBatch;
 import org.peft4j.runner.data.ImageSet;
 
 /** Top-1 accuracy of the merged model (the inference form users deploy), unmerged again afterwards. */
@@ -21,19 +24,22 @@ public final class Evaluator {
 
     private Evaluator() {}
 
+    /** Streams the set through the merged model: batches are decoded ahead while the model computes, none is kept. */
     public static Result evaluate(PeftModel model, ImageSet set, int batchSize) {
         return evaluate(model, set, batchSize, null);
     }
 
     public static Result evaluate(PeftModel model, ImageSet set, int batchSize, Predictions predictions) {
         model.merge();
-        try {
+        List<int[]> order = ImageSet.inOrder(set.size(), batchSize);
+        try (BatchStream batches = set.stream(order, false, b -> new Random(0))) {
             long correct = 0;
             double lossSum = 0;
-            for (int start = 0; start < set.size(); start += batchSize) {
-                int[] indices = java.util.stream.IntStream.range(start, Math.min(set.size(), start + batchSize)).toArray();
+            for (int b = 0; batches.hasNext(); b++) {
+                HostBatch host = batches.next();
+                int[] indices = order.get(b);
                 try (NDManager scope = model.openScope()) {
-                    NDList batch = set.batch(indices, false, new Random(0), scope);
+                    NDList batch = host.toNDList(scope);
                     NDArray logits = model.logits(batch.get(0), false);
                     NDArray labels = batch.get(1);
                     NDArray predicted = logits.argMax(-1);

@@ -1,6 +1,6 @@
 package org.peft4j.runner.train;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.Locale;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -10,11 +10,11 @@ import me.tongfei.progressbar.ProgressBarStyle;
 public final class ProgressObserver implements StepObserver {
 
     private final boolean bar;
-    private final PrintStream out;
+    private final PrintWriter out;
     private ProgressBar current;
     private String label = "";
 
-    public ProgressObserver(boolean bar, PrintStream out) {
+    public ProgressObserver(boolean bar, PrintWriter out) {
         this.bar = bar;
         this.out = out;
     }

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
@@ -13,6 +14,8 @@ import org.peft4j.api.TrainingHooks;
 import org.peft4j.api.TrainingPlan;
 import org.peft4j.api.TrainingStage;
 import org.peft4j.runner.config.Settings;
+import org.peft4j.runner.data.BatchStream;
+import org.peft4j.runner.data.HostBatch;
 import org.peft4j.runner.data.ImageSet;
 
 /**
@@ -113,16 +116,26 @@ public final class Trainer {
                 long started = System.nanoTime();
                 double lr = 0;
                 long step = (long) epoch * stepsPerEpoch;
+                List<int[]> batches = new ArrayList<>();
                 for (int start = 0; start < order.length; start += batchSize) {
-                    int[] indices = java.util.Arrays.copyOfRange(order, start, Math.min(order.length, start + batchSize));
-                    lr = schedule.at(step);
-                    double[] result = step(trainingStep, train, indices, stage, epoch, step, stageIndex, lr);
-                    lossSum += result[0] * indices.length;
-                    correct += (long) result[1];
-                    seen += indices.length;
-                    step++;
-                    double seconds = (System.nanoTime() - started) / 1e9;
-                    observer.stepDone(lossSum / seen, (double) correct / seen, seen / Math.max(seconds, 1e-9));
+                    batches.add(Arrays.copyOfRange(order, start, Math.min(order.length, start + batchSize)));
+                }
+                long firstStep = step;
+                int stageAt = stageIndex;
+                int epochAt = epoch;
+                try (BatchStream stream = train.stream(batches, true,
+                        b -> new Random(mix(seed, stageAt, firstStep + b + 1_000_003L * (epochAt + 1))))) {
+                    while (stream.hasNext()) {
+                        HostBatch batch = stream.next();
+                        lr = schedule.at(step);
+                        double[] result = step(trainingStep, batch, stage, epoch, step, stageIndex, lr);
+                        lossSum += result[0] * batch.count();
+                        correct += (long) result[1];
+                        seen += batch.count();
+                        step++;
+                        double seconds = (System.nanoTime() - started) / 1e9;
+                        observer.stepDone(lossSum / seen, (double) correct / seen, seen / Math.max(seconds, 1e-9));
+                    }
                 }
                 hooks.onEpochEnd(stage.name(), epoch);
                 double seconds = (System.nanoTime() - started) / 1e9;
@@ -180,11 +193,10 @@ public final class Trainer {
     }
 
     /** One optimisation step; returns {loss, correct}. */
-    private double[] step(TrainingStep trainingStep, ImageSet train, int[] indices, TrainingStage stage,
-            int epoch, long step, int stageIndex, double lr) {
+    private double[] step(TrainingStep trainingStep, HostBatch host, TrainingStage stage, int epoch, long step, int stageIndex,
+            double lr) {
         try (NDManager scope = trainingStep.openScope()) {
-            Random augment = new Random(mix(seed, stageIndex, step + 1_000_003L * (epoch + 1)));
-            NDList batch = train.batch(indices, true, augment, scope);
+            NDList batch = host.toNDList(scope);
             StepContext context = new StepContext(stage.name(), epoch, step, new Random(mix(seed, stageIndex, step)), scope);
             TrainingStep.Outcome outcome = trainingStep.run(context, batch.get(0), batch.get(1), lr,
                     loss -> "loss became " + loss + " at step " + step + " (stage " + stage.name() + ", epoch " + (epoch + 1)

@@ -6,8 +6,8 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -77,7 +77,7 @@ class ArtifactsTest {
             NDArray fromFile = Npy.read(output, m);
             MethodRegistry methods = MethodRegistry.discover(work.resolve("no-plugins"));
             TrainedRun run = TrainedRun.open(loraRun, null, List.of(), null, methods, new ModelFactory(BackboneRegistry.load()),
-                    m, new PrintStream(new ByteArrayOutputStream()));
+                    m, new PrintWriter(new StringWriter()));
             run.model().merge();
             NDArray expected = run.model().logits(x, false);
             assertThat(fromFile.getShape()).isEqualTo(new Shape(3, 10));

@@ -11,6 +11,9 @@ import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import org.peft4j.runner.experiment.ModelFactory;
 import org.peft4j.runner.TestData;
 
 class CliTest {
@@ -50,8 +53,61 @@ class CliTest {
     void runTrainsEvaluatesAndReports() throws Exception {
         Result r = cli("run", experiment("method { id = lora, rank = 2 }").toString());
         assertThat(r.code()).as(r.err()).isZero();
-        assertThat(r.out()).contains("test accuracy:").contains("trainable backbone parameters");
-        assertThat(work.resolve("results/cli/mini/lora/default/final/seed-42/metrics.json")).exists();
+        assertThat(r.out()).contains("test accuracy:").contains("trainable backbone parameters")
+                .contains("classes: 10 classes (labels 0..9 of " + root.resolve("mini/train800val200.txt") + ", used as they are)")
+                .contains(ModelFactory.RANDOM_BACKBONE);
+        JsonObject metrics = JsonParser.parseString(Files.readString(work.resolve("results/cli/mini/lora/default/final/seed-42/metrics.json")))
+                .getAsJsonObject();
+        assertThat(metrics.get("num_classes").getAsInt()).isEqualTo(10);
+        assertThat(metrics.getAsJsonObject("label_map").keySet()).hasSize(10).contains("0", "9");
+        assertThat(metrics.get("accuracy").getAsDouble()).isBetween(0.0, 1.0);
+    }
+
+    @Test
+    void everythingCheckableIsCheckedTogetherBeforeAnyModelIsBuilt() throws Exception {
+        Path copy = work.resolve("data");
+        TestData.miniVtab(copy, 3, 1);
+        List<String> lines = new ArrayList<>(Files.readAllLines(copy.resolve("mini/test.txt")));
+        String first = lines.get(0);
+        lines.set(0, first.substring(0, first.lastIndexOf(' ')) + " 10");
+        Files.write(copy.resolve("mini/test.txt"), lines);
+        Result r = cli("run", experiment("data.root = \"" + copy + "\"\nmethod { id = lora, rank = 0 }\n"
+                + "backbone.checkpoint = \"" + work.resolve("nope.safetensors") + "\"\n").toString(), "--set", "train.epochs=2.5");
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err().lines().toList()).containsExactly("error: 4 problems:",
+                "  train.epochs in --set train.epochs=2.5: expected a whole number, got 2.5",
+                "  " + copy.resolve("mini/test.txt") + " line 1: label 10 is not a class the model can predict (its 10 classes"
+                        + " are the labels 0..9 of " + copy.resolve("mini/train800val200.txt") + ")",
+                "  method.rank in " + work.resolve("exp.conf") + " line 7: must be > 0, got 0",
+                "  checkpoint not found: " + work.resolve("nope.safetensors"));
+        assertThat(work.resolve("results")).doesNotExist();
+    }
+
+    @Test
+    void devicesThisMachineCannotUseAreOneLine() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeFalse(ai.djl.engine.Engine.getInstance().hasCapability("CUDA"));
+        assertOneLineError(cli("run", experiment("device = gpu").toString()), "device = gpu asks for a CUDA GPU",
+                "CPU-only PyTorch", "this machine has", "README", "GPU section");
+        assertOneLineError(cli("run", experiment("device = tpu").toString()), "device in " + work.resolve("exp.conf") + " line 6:",
+                "'tpu' is not a device peft4j can use: cpu, gpu");
+        assertThat(work.resolve("results")).doesNotExist();
+    }
+
+    @Test
+    void aMissingPluginsFolderIsAnErrorAndAJarWithoutMethodsAWarning() throws Exception {
+        assertOneLineError(cli("list-methods", "--plugins", work.resolve("nope").toString()), "--plugins " + work.resolve("nope"),
+                "no such folder");
+        Path plugins = Files.createDirectories(work.resolve("plugins"));
+        try (java.util.jar.JarOutputStream jar = new java.util.jar.JarOutputStream(Files.newOutputStream(plugins.resolve("lib.jar")))) {
+            jar.putNextEntry(new java.util.jar.JarEntry("org/example/Util.txt"));
+            jar.closeEntry();
+        }
+        Result r = cli("list-methods", "--plugins", plugins.toString());
+        assertThat(r.code()).isZero();
+        assertThat(r.out()).contains("lora");
+        assertThat(r.err().lines().toList()).containsExactly("warning: plugin jar " + plugins.resolve("lib.jar") + " provides no"
+                + " PEFT method (it has no META-INF/services/org.peft4j.api.PeftMethod entry); ignored unless another plugin"
+                + " needs its classes");
     }
 
     @Test
@@ -145,5 +201,48 @@ class CliTest {
                 .contains("trainable backbone parameters with these defaults on vit_micro_patch4_32: 8,192");
         assertThat(cli("list-backbones").out()).contains("vit_base_patch16_224").contains("swin_tiny_patch4_window7_224")
                 .contains("convnext_base");
+    }
+
+    @Test
+    void everySubcommandTakesHelpAndVersion() {
+        for (String command : List.of("run", "list-methods", "describe", "list-backbones", "forward", "bench", "pretrain")) {
+            for (String flag : List.of("--help", "-h")) {
+                Result r = cli(command, flag);
+                assertThat(r.code()).as(command + " " + flag + ": " + r.err()).isZero();
+                assertThat(r.out()).as(command + " " + flag).startsWith("Usage: peft4j " + command);
+            }
+            Result version = cli(command, "--version");
+            assertThat(version.code()).as(command + " --version").isZero();
+            // tests run from target/classes: no jar manifest, so the fallback says so instead of a made-up number
+            assertThat(version.out().strip()).isEqualTo("peft4j " + ManifestVersion.UNPACKAGED);
+        }
+    }
+
+    @Test
+    void badCommandLineNumbersAreOneLineBeforeAnythingIsBuilt() throws Exception {
+        assertOneLineError(cli("bench", "--backbone", "vit_micro_patch4_32", "--iterations", "0"), "--iterations 0: must be >= 1");
+        assertOneLineError(cli("bench", "--backbone", "vit_micro_patch4_32", "--method", "lora", "--set", "rank=1.5"),
+                "--set rank: expected a whole number, got 1.5");
+        assertOneLineError(cli("describe", "lora", "--classes", "0"), "--classes 0: must be >= 1");
+        assertOneLineError(cli("forward", "--backbone", "vit_micro_patch4_32", "--input", "x.npy", "--output", "y.npy",
+                "--batch", "0"), "--batch 0: must be >= 1");
+        Files.writeString(work.resolve("afile"), "");
+        assertOneLineError(cli("run", experiment("").toString(), "--set", "output=\"" + work.resolve("afile") + "\""),
+                "output in --set output=", "is a file; results go into a folder");
+    }
+
+    @Test
+    void aRunThatFailedBeforeItsFirstEpochDoesNotBlockTheFixedRerun() throws Exception {
+        Path wrong = work.resolve("convnext.safetensors");
+        try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager()) {
+            ForwardCommandTest.saveTimmStyle(org.peft4j.backbone.BackboneRegistry.load().build(
+                    org.peft4j.api.BackboneOptions.of("convnext_micro", 10), m), wrong);
+        }
+        Path file = experiment("method { id = lora, rank = 2 }");
+        assertOneLineError(cli("run", file.toString(), "--set", "backbone.checkpoint=\"" + wrong + "\""),
+                "lacks 54 tensors vit_micro_patch4_32 needs");
+        Result fixed = cli("run", file.toString());
+        assertThat(fixed.code()).as(fixed.err()).isZero();
+        assertThat(fixed.out()).contains("test accuracy:");
     }
 }

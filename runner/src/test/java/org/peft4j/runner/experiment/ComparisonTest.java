@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,7 +51,7 @@ class ComparisonTest {
     private Ran compare(Path file) {
         ByteArrayOutputStream buffer = new ByteArrayOutputStream();
         Comparison.Summary s = comparison().run(Matrix.load(file, List.of(), methods), methods, new SequentialExecutor(), false,
-                false, new PrintStream(buffer, true, StandardCharsets.UTF_8));
+                false, new PrintWriter(buffer, true, StandardCharsets.UTF_8));
         return new Ran(s, buffer.toString(StandardCharsets.UTF_8));
     }
 
@@ -167,7 +167,7 @@ class ComparisonTest {
         ByteArrayOutputStream buffer = new ByteArrayOutputStream();
         Comparison.Summary s = comparison().run(matrix, methods, new LocalParallelExecutor(List.of("cpu", "cpu"),
                 ChildCommand.words(null), folder.resolve(Comparison.MATRIX_FILE), folder.resolve("logs"), false), false, false,
-                new PrintStream(buffer, true, StandardCharsets.UTF_8));
+                new PrintWriter(buffer, true, StandardCharsets.UTF_8));
         assertThat(s.failed()).as(buffer.toString(StandardCharsets.UTF_8)).isEmpty();
         assertThat(s.report().table().methods()).containsExactly("linear", "lora");
         assertThat(Files.readString(folder.resolve("logs/final-1.log"))).contains("mini/lora/default/final/seed-1")

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -87,7 +87,7 @@ class SlurmIntegrationTest {
                 + "executor.slurm { cpus = 1, memory = 1500M, time = \"0:20:00\" }\n");
         Matrix matrix = Matrix.load(file, List.of(), methods);
         ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-        PrintStream out = new PrintStream(buffer, true, StandardCharsets.UTF_8);
+        PrintWriter out = new PrintWriter(buffer, true, StandardCharsets.UTF_8);
         SlurmSubmitter.Submission first = new SlurmSubmitter().submit(matrix, false, false, out);
         assertThat(first.finals()).containsExactly(0, 1, 2, 3);
         assertThat(first.tune()).isEmpty();

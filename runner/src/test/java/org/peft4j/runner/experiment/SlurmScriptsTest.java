@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.typesafe.config.ConfigFactory;
 import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -89,7 +89,7 @@ class SlurmScriptsTest {
         Matrix matrix = Matrix.load(file, List.of(), methods);
         ByteArrayOutputStream buffer = new ByteArrayOutputStream();
         SlurmSubmitter.Submission s = new SlurmSubmitter(List.of(sbatch.toString()), List.of(squeue.toString()))
-                .submit(matrix, false, false, new PrintStream(buffer, true, StandardCharsets.UTF_8));
+                .submit(matrix, false, false, new PrintWriter(buffer, true, StandardCharsets.UTF_8));
         assertThat(s.tune()).containsExactly(0, 1); // lora's two ranks on the validation split
         assertThat(s.finals()).containsExactly(0, 1, 2, 3); // linear x 2 seeds, lora (best rank) x 2 seeds
         assertThat(s.tuneJob()).isEqualTo("101");
@@ -116,7 +116,7 @@ class SlurmScriptsTest {
                 + "data { root = \"" + data + "\", name = mini }\ncompare { methods = [linear, lora] }\n");
         ByteArrayOutputStream buffer = new ByteArrayOutputStream();
         new SlurmSubmitter(List.of("/nonexistent/sbatch"), List.of("/nonexistent/squeue"))
-                .submit(Matrix.load(file, List.of(), methods), false, true, new PrintStream(buffer, true, StandardCharsets.UTF_8));
+                .submit(Matrix.load(file, List.of(), methods), false, true, new PrintWriter(buffer, true, StandardCharsets.UTF_8));
         String text = buffer.toString(StandardCharsets.UTF_8);
         assertThat(text).contains("0 of 0 tune cells and 2 of 2 final cells").contains("0: mini/linear/default/final/seed-1")
                 .contains("1: mini/lora/default/final/seed-1").contains("---- final.sbatch").contains("#SBATCH --array=0-1");

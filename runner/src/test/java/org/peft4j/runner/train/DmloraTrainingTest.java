@@ -6,8 +6,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -67,7 +67,7 @@ class DmloraTrainingTest {
                     + " }\n" + extra);
             SplitList[] splits = DatasetLayouts.splits(experiment.data());
             model = new ModelFactory(BackboneRegistry.load()).assemble(experiment, methods, splits[0].numClasses(), 7,
-                    manager, new PrintStream(new ByteArrayOutputStream()));
+                    manager, new PrintWriter(new StringWriter()));
             ImageSet[] images = TaskData.images(splits, experiment.data(), model.backbone().dataConfig());
             this.train = images[0];
             this.test = images[1];
@@ -278,9 +278,9 @@ class DmloraTrainingTest {
     void aRunSaysWhatThePresetPickedAndSavesBranchesAndScales() throws Exception {
         Experiment e = TestData.experiment(methods, data, out,
                 "method { id = dmlora, branches = 2, scale-epochs = 1 }\ntrain { epochs = 1 }");
-        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-        var results = new ExperimentRunner(BackboneRegistry.load()).run(e, methods, new PrintStream(buffer));
-        String printed = buffer.toString(StandardCharsets.UTF_8);
+        StringWriter buffer = new StringWriter();
+        var results = new ExperimentRunner(BackboneRegistry.load()).run(e, methods, new PrintWriter(buffer, true));
+        String printed = buffer.toString();
         assertThat(printed).contains("dmlora: preset auto: dataset 'mini' is not a VTAB-1k task -> slow")
                 .contains("dmlora: targets [attn.qkv:q, attn.qkv:v] (the paper's placement for vit_micro_patch4_32): 8 sites")
                 .contains("scale stage: 1 epochs");

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.ndarray.NDManager;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -64,7 +64,7 @@ class ResumeTest {
         try (NDManager manager = NDManager.newBaseManager()) {
             SplitList[] lists = DatasetLayouts.splits(e.data());
             PeftModel model = new ModelFactory(BackboneRegistry.load()).assemble(e, methods, lists[0].numClasses(), 5,
-                    manager, new PrintStream(new ByteArrayOutputStream()));
+                    manager, new PrintWriter(new StringWriter()));
             ImageSet[] images = TaskData.images(lists, e.data(), model.backbone().dataConfig());
             StepObserver observer = new StepObserver() {
                 @Override

@@ -8,8 +8,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,7 +61,7 @@ class TrainingTest {
             experiment = e;
             SplitList[] splits = DatasetLayouts.splits(e.data());
             model = new ModelFactory(BackboneRegistry.load()).assemble(e, methods, splits[0].numClasses(), 7, manager,
-                    new PrintStream(new ByteArrayOutputStream()));
+                    new PrintWriter(new StringWriter()));
             ImageSet[] images = TaskData.images(splits, e.data(), model.backbone().dataConfig());
             train = images[0];
             test = images[1];
@@ -213,8 +213,8 @@ class TrainingTest {
         MethodRegistry withNan = MethodRegistry.discover(plugins);
         // 120 images / batch 16 = 8 steps per epoch: epoch 1 completes, step 10 is in epoch 2
         Experiment e = TestData.experiment(withNan, data, out, "method { id = nan-after }\ntrain { epochs = 3 }");
-        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-        assertThatThrownBy(() -> new ExperimentRunner(BackboneRegistry.load()).run(e, withNan, new PrintStream(buffer)))
+        StringWriter buffer = new StringWriter();
+        assertThatThrownBy(() -> new ExperimentRunner(BackboneRegistry.load()).run(e, withNan, new PrintWriter(buffer, true)))
                 .isInstanceOf(PeftException.class)
                 .hasMessageContaining("at step 10")
                 .hasMessageContaining("epoch 2")
@@ -231,8 +231,8 @@ class TrainingTest {
     @Test
     void aRunWritesConfigMetricsAdapterAndLog() throws Exception {
         Experiment e = experiment("method { id = lora }\ntrain { epochs = 1 }");
-        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-        var results = new ExperimentRunner(BackboneRegistry.load()).run(e, methods, new PrintStream(buffer));
+        StringWriter buffer = new StringWriter();
+        var results = new ExperimentRunner(BackboneRegistry.load()).run(e, methods, new PrintWriter(buffer, true));
         Path dir = results.get(0).directory().path();
         assertThat(dir).isEqualTo(out.resolve("test/mini/lora/default/final/seed-42"));
         String metrics = Files.readString(dir.resolve(RunDirectory.METRICS));
@@ -249,6 +249,6 @@ class TrainingTest {
             assertThat(Safetensors.read(dir.resolve(RunDirectory.ADAPTER), m).keySet())
                     .hasSize(4 * 2 * 2 + 2).allMatch(k -> k.contains(".lora_") || k.startsWith("head."));
         }
-        assertThat(buffer.toString(StandardCharsets.UTF_8)).contains("test accuracy");
+        assertThat(buffer.toString()).contains("test accuracy");
     }
 }
