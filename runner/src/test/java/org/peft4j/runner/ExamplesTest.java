@@ -21,7 +21,12 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.peft4j.backbone.BackboneRegistry;
 import org.peft4j.runner.config.Experiment;
 import org.peft4j.runner.config.ExperimentLoader;
+import org.peft4j.runner.experiment.CellRunner;
+import org.peft4j.runner.experiment.Comparison;
+import org.peft4j.runner.experiment.Matrix;
 import org.peft4j.runner.experiment.ModelFactory;
+import org.peft4j.runner.experiment.SequentialExecutor;
+import org.peft4j.runner.experiment.TaskData;
 import org.peft4j.runner.registry.MethodRegistry;
 
 /**
@@ -53,6 +58,10 @@ class ExamplesTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("examples")
     void validatesAsAWholeAndRunsOneTrainingStep(Path file) throws IOException {
+        if (ConfigFactory.parseFile(file.toFile()).hasPath("compare")) {
+            comparesWithOneEpochPerCell(file);
+            return;
+        }
         Experiment asWritten = new ExperimentLoader(methods).load(file, List.of());
         String name = REPO.relativize(file).toString().replaceAll("[/.]", "_");
         Path data = twoImageDataset(work.resolve(name), asWritten.data().name(), asWritten.data().format());
@@ -79,6 +88,27 @@ class ExamplesTest {
         } else {
             assertThat(out.toString()).doesNotContain(ModelFactory.RANDOM_BACKBONE).contains("checkpoint ");
         }
+    }
+
+    /** A comparison file: the whole matrix validates, and every cell of both stages trains one epoch and is tested. */
+    private void comparesWithOneEpochPerCell(Path file) throws IOException {
+        Matrix asWritten = Matrix.load(file, List.of(), methods);
+        String name = REPO.relativize(file).toString().replaceAll("[/.]", "_");
+        Path data = work.resolve(name);
+        String format = new ExperimentLoader(methods).load(file, List.of()).data().format();
+        for (String dataset : asWritten.groups().stream().map(Matrix.Group::dataset).distinct().toList()) {
+            twoImageDataset(data, dataset, format);
+        }
+        List<String> overrides = new ArrayList<>(List.of("train.epochs=1", "seeds=[" + asWritten.seeds().get(0) + "]",
+                "progress=false", "output=\"" + work.resolve(name + "-results") + "\"", "data.root=\"" + data + "\""));
+        Matrix oneEpoch = Matrix.load(ConfigFactory.parseFile(file.toFile()), file.toString(), overrides, methods);
+        StringWriter out = new StringWriter();
+        Comparison.Summary summary = new Comparison(new CellRunner(new ModelFactory(BackboneRegistry.load()), new TaskData()))
+                .run(oneEpoch, methods, new SequentialExecutor(), false, false, new PrintWriter(out, true));
+        assertThat(summary.failed()).as(out.toString()).isEmpty();
+        assertThat(summary.cells()).isEqualTo(oneEpoch.tuneCells().size() + oneEpoch.finalSlots().size());
+        assertThat(summary.report().table().methods()).hasSize(oneEpoch.groups().size() / (int) oneEpoch.groups().stream()
+                .map(Matrix.Group::dataset).distinct().count());
     }
 
     /** {@code root/<name>/} with two random 32 px images per split, labels 0 and 1, in the example's layout. */

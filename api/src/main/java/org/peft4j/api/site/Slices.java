@@ -12,16 +12,10 @@ public final class Slices {
         if (slice == null) {
             return output.add(delta);
         }
-        long width = output.getShape().getLastDimension();
-        NDArray middle = output.get("..., " + slice.start() + ":" + slice.end()).add(delta);
-        NDArray result = middle;
-        if (slice.start() > 0) {
-            result = output.get("..., :" + slice.start()).concat(result, -1);
-        }
-        if (slice.end() < width) {
-            result = result.concat(output.get("..., " + slice.end() + ":"), -1);
-        }
-        return result;
+        // in place on the slice's view: the frozen op's output is not kept for its own backward, and autograd tracks
+        // the in-place add; a concat of the three pieces would copy the whole (3x wider) qkv output per adapter
+        output.get("..., " + slice.start() + ":" + slice.end()).addi(delta);
+        return output;
     }
 
     /** {@code weight} ({@code [out, ...]}) with {@code delta} added to the rows of {@code slice} (all if null). */

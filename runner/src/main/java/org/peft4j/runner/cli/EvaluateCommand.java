@@ -17,6 +17,7 @@ import org.peft4j.runner.experiment.TrainedRun;
 import org.peft4j.runner.registry.MethodRegistries;
 import org.peft4j.runner.registry.MethodRegistry;
 import org.peft4j.runner.train.Evaluator;
+import org.peft4j.runner.train.ProgressObserver;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -59,10 +60,11 @@ public final class EvaluateCommand implements Callable<Integer> {
             var images = TaskData.images(run.lists(), run.experiment().data(),
                     run.model().backbone().dataConfig())[1];
             StringBuilder csv = new StringBuilder("image,label,predicted,confidence\n");
+            Evaluator.Predictions rows = (i, label, predicted, confidence) -> csv.append(
+                    quote(evalList.samples().get(i).image().toString())).append(',').append(label).append(',')
+                    .append(predicted).append(',').append(String.format(Locale.ROOT, "%.6f", confidence)).append('\n');
             Evaluator.Result result = Evaluator.evaluate(run.model(), images, run.experiment().data().evalBatchSize(),
-                    predictions == null ? null : (i, label, predicted, confidence) -> csv.append(
-                            quote(evalList.samples().get(i).image().toString())).append(',').append(label).append(',')
-                            .append(predicted).append(',').append(String.format(Locale.ROOT, "%.6f", confidence)).append('\n'));
+                    predictions == null ? null : rows, new ProgressObserver(System.console() != null, out));
             out.printf(Locale.ROOT, "%s accuracy: %.2f%% (%d images, %s on %s, adapter of %s seed %d)%n", result.split(),
                     100 * result.accuracy(), result.images(), run.header().method(), run.header().backbone(),
                     run.header().dataset(), run.header().seed());

@@ -99,8 +99,9 @@ public final class CellRunner {
             }
             AdapterFile.Header header = adapterHeader(spec, methods, model, splits.numClasses());
             List<Map<String, Object>> epochs = new ArrayList<>();
+            ProgressObserver observer = new ProgressObserver(progressBar(experiment), out);
             Trainer trainer = new Trainer(model, experiment.train(), experiment.data().batchSize(),
-                    experiment.data().evalBatchSize(), cell.seed(), new ProgressObserver(progressBar(experiment), out), stats -> {
+                    experiment.data().evalBatchSize(), cell.seed(), observer, stats -> {
                         dir.log(ProgressObserver.format(stats.stage() + " epoch " + (stats.epoch() + 1), stats));
                         AdapterFile.write(dir.path().resolve(RunDirectory.ADAPTER), model, header);
                     }).withCheckpoints(checkpoint);
@@ -128,7 +129,7 @@ public final class CellRunner {
             }
             history.forEach(s -> epochs.add(epochMetrics(s)));
             long evalStarted = System.nanoTime();
-            Evaluator.Result result = Evaluator.evaluate(model, splits.eval(), experiment.data().evalBatchSize());
+            Evaluator.Result result = Evaluator.evaluate(model, splits.eval(), experiment.data().evalBatchSize(), null, observer);
             double evalSeconds = (System.nanoTime() - evalStarted) / 1e9;
             AdapterFile.write(dir.path().resolve(RunDirectory.ADAPTER), model, header);
             metrics.put("status", "ok");

@@ -26,10 +26,17 @@ public final class Evaluator {
 
     /** Streams the set through the merged model: batches are decoded ahead while the model computes, none is kept. */
     public static Result evaluate(PeftModel model, ImageSet set, int batchSize) {
-        return evaluate(model, set, batchSize, null);
+        return evaluate(model, set, batchSize, null, null);
     }
 
-    public static Result evaluate(PeftModel model, ImageSet set, int batchSize, Predictions predictions) {
+    /**
+     * @param predictions receives every image's prediction (null: none)
+     * @param observer shows the progress (null: none)
+     */
+    public static Result evaluate(PeftModel model, ImageSet set, int batchSize, Predictions predictions, StepObserver observer) {
+        StepObserver progress = observer != null ? observer : new StepObserver() {};
+        progress.evaluating(set.name(), 0, set.size());
+        int done = 0;
         model.merge();
         List<int[]> order = ImageSet.inOrder(set.size(), batchSize);
         try (BatchStream batches = set.stream(order, false, b -> new Random(0))) {
@@ -45,6 +52,8 @@ public final class Evaluator {
                     NDArray predicted = logits.argMax(-1);
                     correct += predicted.eq(labels).toType(DataType.INT64, false).sum().getLong();
                     lossSum += Losses.crossEntropy(logits, labels, 0).getFloat() * indices.length;
+                    done += indices.length;
+                    progress.evaluating(set.name(), done, set.size());
                     if (predictions != null) {
                         long[] p = predicted.toLongArray();
                         long[] y = labels.toType(DataType.INT64, false).toLongArray();

@@ -45,6 +45,25 @@ public final class ProgressObserver implements StepObserver {
         out.println(format(label, stats));
     }
 
+    /** A bar over the images while a split is scored, or one line saying what is being scored. */
+    @Override
+    public void evaluating(String split, int done, int total) {
+        if (done == 0) {
+            if (bar) {
+                current = new ProgressBarBuilder().setTaskName("evaluating " + split).setInitialMax(total)
+                        .setStyle(ProgressBarStyle.ASCII).setUnit(" images", 1).continuousUpdate().build();
+            } else {
+                out.printf(Locale.ROOT, "evaluating on %s (%d images)%n", split, total);
+            }
+        } else if (current != null) {
+            current.stepTo(done);
+            if (done >= total) {
+                current.close();
+                current = null;
+            }
+        }
+    }
+
     public static String format(String label, EpochStats s) {
         String eval = s.eval() == null ? "" : String.format(Locale.ROOT, "  %s acc %.2f%%", s.eval().split(), 100 * s.eval().accuracy());
         return String.format(Locale.ROOT, "%s  loss %.4f  train acc %.2f%%  lr %.2e  %.1fs  %.0f img/s%s",

@@ -8,4 +8,7 @@ public interface StepObserver {
     default void stepDone(double loss, double accuracy, double imagesPerSecond) {}
 
     default void epochDone(EpochStats stats) {}
+
+    /** Evaluation progress: {@code done} of {@code total} images of {@code split} scored (0 when it starts). */
+    default void evaluating(String split, int done, int total) {}
 }

@@ -141,7 +141,7 @@ public final class Trainer {
                 double seconds = (System.nanoTime() - started) / 1e9;
                 boolean last = stageIndex == plan.stages().size() - 1 && epoch == stage.epochs() - 1;
                 Evaluator.Result evaluation = eval != null && settings.evalEvery() > 0 && !last
-                        && (epoch + 1) % settings.evalEvery() == 0 ? Evaluator.evaluate(model, eval, evalBatchSize) : null;
+                        && (epoch + 1) % settings.evalEvery() == 0 ? Evaluator.evaluate(model, eval, evalBatchSize, null, observer) : null;
                 EpochStats stats = new EpochStats(stage.name(), epoch, lossSum / seen, (double) correct / seen, lr, seconds,
                         seen / Math.max(seconds, 1e-9), evaluation);
                 history.add(stats);
