@@ -101,7 +101,11 @@ class ExamplesTest {
         }
         List<String> overrides = new ArrayList<>(List.of("train.epochs=1", "seeds=[" + asWritten.seeds().get(0) + "]",
                 "progress=false", "output=\"" + work.resolve(name + "-results") + "\"", "data.root=\"" + data + "\""));
+        Experiment base = new ExperimentLoader(methods).load(file, List.of());
+        base.backbone().checkpoint().ifPresent(c -> overrides.add("backbone.checkpoint=\""
+                + (Files.isRegularFile(REPO.resolve(c)) ? REPO.resolve(c) : "") + "\""));
         Matrix oneEpoch = Matrix.load(ConfigFactory.parseFile(file.toFile()), file.toString(), overrides, methods);
+        oneEpoch.preflight(BackboneRegistry.load());
         StringWriter out = new StringWriter();
         Comparison.Summary summary = new Comparison(new CellRunner(new ModelFactory(BackboneRegistry.load()), new TaskData()))
                 .run(oneEpoch, methods, new SequentialExecutor(), false, false, new PrintWriter(out, true));

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.peft4j.api.PeftException;
+import org.peft4j.backbone.BackboneRegistry;
 import org.peft4j.runner.experiment.ChildCommand;
 import org.peft4j.runner.experiment.Comparison;
 import org.peft4j.runner.experiment.Executor;
@@ -62,17 +63,20 @@ public final class CompareCommand implements Callable<Integer> {
 
     private final MethodRegistries registries;
     private final Comparison comparison;
+    private final BackboneRegistry backbones;
 
     @Inject
-    CompareCommand(MethodRegistries registries, Comparison comparison) {
+    CompareCommand(MethodRegistries registries, Comparison comparison, BackboneRegistry backbones) {
         this.registries = registries;
         this.comparison = comparison;
+        this.backbones = backbones;
     }
 
     @Override
     public Integer call() {
         MethodRegistry methods = registries.forPlugins(common.pluginsDir());
         Matrix matrix = Matrix.load(file, overrides, methods);
+        matrix.preflight(backbones); // data, labels, images, methods, checkpoint, device: all problems before any run
         PrintWriter out = spec.commandLine().getOut();
         if ((dryRun || retryFailed) && !executor.equals("slurm")) {
             throw new PeftException("--dry-run and --retry-failed go with --executor slurm (a local comparison started again "

@@ -47,6 +47,11 @@ public final class ExperimentLoader {
         }
     }
 
+    /** The method registry it validates against. */
+    public MethodRegistry methods() {
+        return methods;
+    }
+
     /** Loads {@code file} with overrides {@code key=value} (HOCON values) applied on top; every problem is thrown at once. */
     public Experiment load(Path file, List<String> overrides) {
         return orThrow(validate(file, overrides));

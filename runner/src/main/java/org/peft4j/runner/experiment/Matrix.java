@@ -19,6 +19,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import org.peft4j.api.PeftException;
+import org.peft4j.backbone.BackboneRegistry;
+import org.peft4j.runner.Preflight;
 import org.peft4j.runner.config.Experiment;
 import org.peft4j.runner.config.ExperimentLoader;
 import org.peft4j.runner.registry.MethodRegistry;
@@ -71,6 +73,7 @@ public final class Matrix {
     private final boolean tuneThenFinal;
     private final List<Group> groups;
     private final ExperimentLoader loader;
+    private final MethodRegistry methods;
 
     private Matrix(String source, Config user, Config base, String experiment, Path output, List<Long> seeds, boolean tuneThenFinal,
             List<Group> groups, ExperimentLoader loader) {
@@ -83,6 +86,7 @@ public final class Matrix {
         this.tuneThenFinal = tuneThenFinal;
         this.groups = groups;
         this.loader = loader;
+        this.methods = loader.methods();
     }
 
     /** Reads and validates a comparison file with {@code --set} overrides. */
@@ -220,6 +224,36 @@ public final class Matrix {
             point = selection.point();
         }
         return cell(slot.group(), slot.group().point(point), "final", slot.seed());
+    }
+
+    /**
+     * What {@link Preflight} checks, for every distinct run of the matrix, before anything trains: the split lists,
+     * labels and image headers of each (dataset, protocol) once, and each method's options, the backbone, the
+     * checkpoint header and the device. Every problem is thrown at once.
+     */
+    public void preflight(BackboneRegistry backbones) {
+        Set<String> dataChecked = new LinkedHashSet<>();
+        Set<String> runChecked = new LinkedHashSet<>();
+        List<String> problems = new ArrayList<>();
+        for (Group g : groups) {
+            for (Point p : g.points()) {
+                for (String protocol : tuneThenFinal && g.tunes() ? List.of("tune", "final") : List.of("final")) {
+                    Experiment e = cell(g, p, protocol, seeds.get(0)).experiment();
+                    boolean dataFirst = dataChecked.add(g.dataset() + "|" + protocol);
+                    if (!runChecked.add(CellSpec.identity(e.render()).withoutPath("seed").root().render()) && !dataFirst) {
+                        continue;
+                    }
+                    try {
+                        Preflight.check(new ExperimentLoader.Validation(e, List.of(), dataFirst ? Set.of() : Set.of("data")),
+                                methods, backbones);
+                    } catch (PeftException ex) {
+                        ex.problems().stream().map(m -> g.dataset() + "/" + g.method() + "/" + p.name() + ": " + m)
+                                .forEach(problems::add);
+                    }
+                }
+            }
+        }
+        PeftException.throwIfAny(problems.stream().distinct().toList());
     }
 
     /** Whether sweep points are chosen on the tune split before the final runs. */

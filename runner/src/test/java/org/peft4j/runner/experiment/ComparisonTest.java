@@ -177,4 +177,15 @@ class ComparisonTest {
                     .isNotEqualTo(java.lang.management.ManagementFactory.getRuntimeMXBean().getName()); // a child ran it
         }
     }
+
+    @Test
+    void thePreflightNamesEveryRunsProblemsBeforeAnyTraining() throws Exception {
+        Path f = file("seeds = [1]\nbackbone.checkpoint = \"nope.safetensors\"\n"
+                + "compare {\n  methods = [linear, { id = lora, rank = 2 }]\n  sweep { train.lr = [1e-3, 3e-3] }\n}\n");
+        Matrix matrix = Matrix.load(f, List.of(), methods);
+        assertThatThrownBy(() -> matrix.preflight(BackboneRegistry.load())).isInstanceOf(PeftException.class)
+                .hasMessageContaining("mini/linear/lr=0.001: checkpoint not found: nope.safetensors")
+                .hasMessageContaining("mini/lora/lr=0.003: checkpoint not found: nope.safetensors");
+        assertThat(out.resolve("results")).doesNotExist();
+    }
 }
