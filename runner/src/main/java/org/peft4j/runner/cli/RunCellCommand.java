@@ -7,6 +7,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.peft4j.api.PeftException;
+import org.peft4j.backbone.BackboneRegistry;
+import org.peft4j.runner.Preflight;
 import org.peft4j.runner.experiment.CellRunner;
 import org.peft4j.runner.experiment.CellSpec;
 import org.peft4j.runner.experiment.Matrix;
@@ -45,11 +47,13 @@ public final class RunCellCommand implements Callable<Integer> {
 
     private final MethodRegistries registries;
     private final CellRunner runner;
+    private final BackboneRegistry backbones;
 
     @Inject
-    RunCellCommand(MethodRegistries registries, CellRunner runner) {
+    RunCellCommand(MethodRegistries registries, CellRunner runner, BackboneRegistry backbones) {
         this.registries = registries;
         this.runner = runner;
+        this.backbones = backbones;
     }
 
     @Override
@@ -61,6 +65,7 @@ public final class RunCellCommand implements Callable<Integer> {
             case "final" -> matrix.resolve(pick(matrix.finalSlots(), "final"));
             default -> throw new PeftException("STAGE must be tune or final, got '" + stage + "'");
         };
+        Preflight.check(cell.experiment(), methods, backbones); // names every problem before the cell builds anything
         PrintWriter out = spec.commandLine().getOut();
         runner.run(cell, methods, force, out);
         out.flush();

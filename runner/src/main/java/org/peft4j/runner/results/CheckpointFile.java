@@ -79,7 +79,8 @@ public final class CheckpointFile implements TrainingCheckpoints {
         Map<String, Long> steps = GSON.fromJson(state.get("steps"), new TypeToken<LinkedHashMap<String, Long>>() {}.getType());
         List<EpochStats> history = GSON.fromJson(state.get("history"), new TypeToken<List<EpochStats>>() {}.getType());
         return Optional.of(new TrainingState(state.get("stage").getAsInt(), state.get("epochs_done").getAsInt(), history,
-                params, new AdamW.State(mean, variance, steps)));
+                params, new AdamW.State(mean, variance, steps), state.has("loss_scale") ? state.get("loss_scale").getAsDouble() : 1,
+                state.has("loss_scale_good_steps") ? state.get("loss_scale_good_steps").getAsInt() : 0));
     }
 
     @Override
@@ -93,6 +94,8 @@ public final class CheckpointFile implements TrainingCheckpoints {
         json.addProperty("epochs_done", state.epochsDone());
         json.add("steps", GSON.toJsonTree(state.optimizer().steps()));
         json.add("history", GSON.toJsonTree(state.history()));
+        json.addProperty("loss_scale", state.lossScale());
+        json.addProperty("loss_scale_good_steps", state.lossScaleGoodSteps());
         try {
             Safetensors.write(file, tensors, Map.of("format", "peft4j-checkpoint", "state", GSON.toJson(json)));
         } catch (IOException e) {

@@ -57,6 +57,19 @@ public final class LossScaler {
         return skipped;
     }
 
+    /** Good steps in a row since the scale last changed (saved with a checkpoint). */
+    public int goodSteps() {
+        return goodSteps;
+    }
+
+    /** Continues from a checkpoint's scale and good-step count (no-op when scaling is off). */
+    public void restore(double savedScale, int savedGoodSteps) {
+        if (enabled) {
+            this.scale = savedScale;
+            this.goodSteps = savedGoodSteps;
+        }
+    }
+
     /** {@code loss * scale}, to backpropagate. */
     public NDArray scaled(NDArray loss) {
         return enabled ? Ops.scale(loss, scale) : loss;

@@ -89,16 +89,17 @@ public final class Trainer {
             optimizer = new AdamW(model.trainable(), stage.weightDecay(), settings.beta1(), settings.beta2(),
                     settings.eps(), settings.gradClip());
             model.noteTrained();
+            TrainingStep trainingStep = new TrainingStep(model, optimizer, settings.labelSmoothing());
             if (resume.isPresent() && stageIndex == resume.get().stage()) {
                 TrainingState state = resume.get();
                 firstEpoch = state.epochsDone();
                 replayEpochs(hooks, stage, firstEpoch, optimizer);
                 model.restore(state.parameters());
                 optimizer.importState(state.optimizer());
+                trainingStep.scaler().restore(state.lossScale(), state.lossScaleGoodSteps());
                 state.parameters().values().forEach(NDArray::close);
                 closeAll(state.optimizer());
             }
-            TrainingStep trainingStep = new TrainingStep(model, optimizer, settings.labelSmoothing());
             LrSchedule schedule = new LrSchedule(stage.lr(), Math.min(settings.minLr(), stage.lr()),
                     Math.round(stage.warmupEpochs() * stepsPerEpoch), (long) stage.epochs() * stepsPerEpoch);
             for (int epoch = firstEpoch; epoch < stage.epochs(); epoch++) {
@@ -146,7 +147,7 @@ public final class Trainer {
                         seen / Math.max(seconds, 1e-9), evaluation);
                 history.add(stats);
                 checkpoints.save(new TrainingState(stageIndex, epoch + 1, List.copyOf(history), model.savedArrays(),
-                        optimizer.exportState()));
+                        optimizer.exportState(), trainingStep.scaler().scale(), trainingStep.scaler().goodSteps()));
                 observer.epochDone(stats);
                 sink.epochDone(stats);
             }

@@ -14,6 +14,7 @@ import java.util.Map;
  * @param history stats of every finished epoch of every stage
  * @param parameters the model's saved parameters by name ({@link PeftModel#savedParameters()})
  * @param optimizer the stage's optimiser state
+ * @param lossScale fp16's dynamic loss scale and its good steps in a row (1 and 0 without scaling)
  */
 public record TrainingState(int stage, int epochsDone, List<EpochStats> history, Map<String, NDArray> parameters,
-        AdamW.State optimizer) {}
+        AdamW.State optimizer, double lossScale, int lossScaleGoodSteps) {}
