@@ -25,9 +25,18 @@ public final class Ops {
         return x.div(scalar(x, s));
     }
 
-    /** A scalar of {@code x}'s type on its device, kept by {@code x}'s manager. */
+    /**
+     * A scalar of {@code x}'s type on its device, kept by {@code x}'s manager. It is filled on the device: a scalar
+     * copied from a Java buffer ({@code create(float)}, and so DJL's {@code mul(Number)}) is a host-to-device copy
+     * that waits for all queued GPU work, and a few hundred of them per step left the GPU idle most of the step.
+     */
     public static NDArray scalar(NDArray x, double s) {
-        return x.getManager().create((float) s).toType(x.getDataType(), false).toDevice(x.getDevice(), false);
+        return x.getManager().full(new Shape(), (float) s, x.getDataType()).toDevice(x.getDevice(), false);
+    }
+
+    /** {@code x + s}. */
+    public static NDArray plus(NDArray x, double s) {
+        return x.add(scalar(x, s));
     }
 
     /**

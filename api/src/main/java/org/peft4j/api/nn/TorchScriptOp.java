@@ -67,6 +67,14 @@ public final class TorchScriptOp {
         return block.forward(new ParameterStore(inputs[0].getManager(), false), new NDList(inputs), true).singletonOrThrow();
     }
 
+    /**
+     * The loaded module, for callers that depend on the PyTorch engine and pass what {@link #call} cannot (lists,
+     * numbers, other methods): DJL's {@code PtSymbolBlock.forward(IValue...)} and {@code IValueUtils.runMethod}.
+     */
+    public Block block() {
+        return block;
+    }
+
     @Override
     public String toString() {
         return "TorchScriptOp[" + resource + " on " + model.getNDManager().getEngine().getEngineName() + "]";

@@ -2,6 +2,7 @@ package org.peft4j.backbone.layers;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
+import org.peft4j.api.nn.Ops;
 
 /** Stochastic depth per sample (timm's {@code drop_path}); DJL has none. Identity at eval or rate 0. */
 public final class DropPath {
@@ -18,9 +19,9 @@ public final class DropPath {
         java.util.Arrays.fill(dims, 1);
         dims[0] = x.getShape().get(0);
         // the mask needs no gradient, so the dtype cast is harmless here
-        NDArray mask = x.getManager().randomUniform(0f, 1f, new Shape(dims))
-                .lt(keep).toType(x.getDataType(), false).div(keep);
-        return x.mul(mask);
+        NDArray uniform = x.getManager().randomUniform(0f, 1f, new Shape(dims));
+        NDArray mask = uniform.lt(Ops.scalar(uniform, keep)).toType(x.getDataType(), false);
+        return x.mul(Ops.divide(mask, keep));
     }
 
     /** timm's linearly increasing rates over {@code depth} blocks, ending at {@code rate}. */

@@ -239,7 +239,7 @@ public final class MixLoraAdapter extends AdapterBlock implements RankOneCompone
     /** The up factor with the scale applied to its rows. */
     private NDArray scaledUp(NDArray b) {
         if (learnedScale == null) {
-            return b.mul(initialScale);
+            return Ops.scale(b, initialScale);
         }
         NDArray s = learnedScale.getArray();
         return b.mul(s.getShape().get(0) == 1 ? s : s.reshape(rows, 1));

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.nio.ByteBuffer;
+import org.peft4j.api.nn.Ops;
 
 /**
  * A batch prepared on the Java side (decoded, resized, cropped): 8-bit CHW pixels and labels. Kept as bytes, a
@@ -24,7 +25,7 @@ public record HostBatch(byte[] pixels, long[] labels, int size, Transform transf
         NDArray mean = manager.create(transform.mean(), new Shape(1, 3, 1, 1));
         NDArray std = manager.create(transform.std(), new Shape(1, 3, 1, 1));
         // inputs need no gradient, so toType (which cuts autograd) and scalar division are safe here
-        NDArray images = bytes.toType(DataType.FLOAT32, false).div(255f).sub(mean).div(std);
+        NDArray images = Ops.divide(bytes.toType(DataType.FLOAT32, false), 255).sub(mean).div(std);
         return new NDList(images, manager.create(labels));
     }
 }

@@ -4,8 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
-import ai.djl.pytorch.engine.PtNDArray;
-import ai.djl.pytorch.jni.JniUtils;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -187,40 +185,46 @@ public final class AdamW {
     public double step(double lr, Set<Parameter> idle, LossScaler scaler) {
         List<Slot> active = new ArrayList<>(slots.size());
         List<NDArray> grads = new ArrayList<>(slots.size());
-        double sumSquares = 0;
+        List<NDArray> idleArrays = new ArrayList<>();
         for (Slot s : slots.values()) {
             if (idle.contains(s.parameter)) {
-                JniUtils.zeroGrad((PtNDArray) s.parameter.getArray());
+                idleArrays.add(s.parameter.getArray());
                 continue;
             }
-            NDArray g = s.parameter.getArray().getGradient();
             active.add(s);
-            grads.add(g);
-            sumSquares += g.square().sum().getFloat();
+            grads.add(s.parameter.getArray().getGradient());
         }
-        double norm = Math.sqrt(sumSquares) / scaler.scale();
+        AdamWKernel.zeroGrads(idleArrays);
+        if (active.isEmpty()) {
+            scaler.update(true);
+            return 0;
+        }
+        // one read of the device per step: the norm decides clipping and whether the step is taken
+        double norm = Math.sqrt(AdamWKernel.squaredNorm(grads, grads.get(0).getManager())) / scaler.scale();
         if (!scaler.update(Double.isFinite(norm))) {
-            active.forEach(s -> JniUtils.zeroGrad((PtNDArray) s.parameter.getArray()));
+            AdamWKernel.zeroGrads(active.stream().map(s -> s.parameter.getArray()).toList());
             return norm;
         }
         double clip = maxGradNorm > 0 && norm > maxGradNorm ? maxGradNorm / (norm + 1e-6) : 1.0;
-        double factor = clip / scaler.scale();
-        for (int i = 0; i < active.size(); i++) {
+        int n = active.size();
+        List<NDArray> params = new ArrayList<>(n);
+        List<NDArray> means = new ArrayList<>(n);
+        List<NDArray> variances = new ArrayList<>(n);
+        double[] decays = new double[n];
+        double[] corrections2 = new double[n];
+        double[] stepSizes = new double[n];
+        for (int i = 0; i < n; i++) {
             Slot s = active.get(i);
             s.steps++;
-            double correction1 = 1 - Math.pow(beta1, s.steps);
-            double correction2 = 1 - Math.pow(beta2, s.steps);
-            NDArray w = s.parameter.getArray();
-            NDArray g = factor == 1.0 ? grads.get(i) : grads.get(i).mul(factor);
-            s.mean.muli(beta1).addi(g.mul(1 - beta1));
-            s.variance.muli(beta2).addi(g.square().mul(1 - beta2));
-            if (s.decay && weightDecay > 0) {
-                w.muli(1 - lr * weightDecay);
-            }
-            NDArray denominator = s.variance.div(correction2).sqrt().add(eps);
-            w.subi(s.mean.div(denominator).mul(lr / correction1));
-            JniUtils.zeroGrad((PtNDArray) w);
+            params.add(s.parameter.getArray());
+            means.add(s.mean);
+            variances.add(s.variance);
+            decays[i] = s.decay && weightDecay > 0 ? 1 - lr * weightDecay : 1.0;
+            corrections2[i] = 1 - Math.pow(beta2, s.steps);
+            stepSizes[i] = lr / (1 - Math.pow(beta1, s.steps));
         }
+        AdamWKernel.update(params, grads, means, variances, clip / scaler.scale(), beta1, beta2, eps, decays,
+                corrections2, stepSizes);
         return norm;
     }
 }

@@ -1,6 +1,7 @@
 package org.peft4j.runner.train;
 
 import ai.djl.ndarray.NDArray;
+import org.peft4j.api.nn.Ops;
 
 /** The task loss. */
 public final class Losses {
@@ -13,7 +14,7 @@ public final class Losses {
         NDArray logProbs = logits.logSoftmax(-1);
         NDArray target = labels.oneHot(classes);
         if (smoothing > 0) {
-            target = target.mul(1 - smoothing).add(smoothing / classes);
+            target = Ops.plus(Ops.scale(target, 1 - smoothing), smoothing / classes);
         }
         return logProbs.mul(target).sum(new int[] {-1}).mean().neg();
     }

@@ -57,11 +57,12 @@ public final class TrainingStep {
         try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
             stepLoss = hooks.loss(context, model.trainingForward(), images, labels,
                     (logits, y) -> Losses.crossEntropy(logits, y, labelSmoothing));
+            collector.backward(scaler.scaled(stepLoss.loss()));
+            // read after backward is queued: reading first would idle a GPU between the two passes
             loss = stepLoss.loss().getFloat();
             if (!Float.isFinite(loss)) {
                 throw new NonFiniteLossException(describe.apply(loss));
             }
-            collector.backward(scaler.scaled(stepLoss.loss()));
         }
         hooks.afterBackward(context);
         optimizer.step(lr, hooks.idleParameters(context), scaler);

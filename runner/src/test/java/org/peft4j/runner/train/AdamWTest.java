@@ -98,4 +98,29 @@ class AdamWTest {
             assertThatThrownBy(() -> opt.steps("b")).hasMessageContaining("b");
         }
     }
+
+    @Test
+    void clipsTheGlobalNormAndZeroesEveryGradientItUsed() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Parameter a = parameter(m, "a", 3f, 0f);
+            Parameter b = parameter(m, "b", 0f, 4f);
+            // eps 0.1 makes the update depend on the gradient's size, so clipping shows in the weights
+            double lr = 0.5;
+            double eps = 0.1;
+            AdamW opt = new AdamW(new LinkedHashMap<>(Map.of("a", a, "b", b)), 0, 0.9, 0.999, eps, 1.0);
+            backwardSquares(a, b); // grads (6, 0) and (0, 8): global norm 10
+            double norm = opt.step(lr);
+            assertThat(norm).isCloseTo(10.0, Offset.offset(1e-5));
+            double clip = 1.0 / (10.0 + 1e-6);
+            // first step: m_hat = g, v_hat = g^2, so w -= lr * g / (|g| + eps) with g the clipped gradient
+            double ga = 6 * clip;
+            double gb = 8 * clip;
+            assertThat((double) a.getArray().getFloat(0, 0)).isCloseTo(3 - lr * ga / (ga + eps), Offset.offset(1e-6));
+            assertThat((double) b.getArray().getFloat(0, 1)).isCloseTo(4 - lr * gb / (gb + eps), Offset.offset(1e-6));
+            assertThat(a.getArray().getFloat(0, 1)).isZero();
+            // the gradients were consumed: none carries into the next step
+            assertThat(a.getArray().getGradient().abs().sum().getFloat()).isZero();
+            assertThat(b.getArray().getGradient().abs().sum().getFloat()).isZero();
+        }
+    }
 }

@@ -1,0 +1,80 @@
+package org.peft4j.runner.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.engine.PtNDManager;
+import ai.djl.pytorch.engine.PtSymbolBlock;
+import ai.djl.pytorch.jni.IValue;
+import ai.djl.pytorch.jni.IValueUtils;
+import ai.djl.pytorch.jni.JniUtils;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import org.peft4j.api.nn.TorchScriptOp;
+
+/**
+ * AdamW's arithmetic over every parameter in one TorchScript call (PyTorch's multi-tensor "foreach" ops; the module
+ * is made by {@code tools/torchscript/make_torchscript_ops.py}). Written as NDArray ops, a step launched some twenty
+ * ops per parameter from Java, one by one, and left a GPU idle while it did.
+ */
+final class AdamWKernel {
+
+    private AdamWKernel() {}
+
+    private static PtSymbolBlock module() {
+        return (PtSymbolBlock) TorchScriptOp.of(AdamWKernel.class, "adamw_step.pt").block();
+    }
+
+    /** Zeroes the gradients of {@code params} that exist (a parameter left out of a backward pass has none). */
+    static void zeroGrads(List<NDArray> params) {
+        PtNDArray[] grads = params.stream().map(p -> JniUtils.getGradient((PtNDArray) p)).filter(Objects::nonNull)
+                .toArray(PtNDArray[]::new);
+        if (grads.length == 0) {
+            return;
+        }
+        try (IValue list = IValue.listFrom(grads);
+                IValue none = IValueUtils.runMethod(module(), "zero", list)) {
+            // zeroed in place
+        } finally {
+            Arrays.stream(grads).forEach(NDArray::close);
+        }
+    }
+
+    /** The sum of squares of all {@code grads} (each summed in its own type, added in float64). */
+    static double squaredNorm(List<NDArray> grads, NDManager manager) {
+        try (IValue list = tensors(grads);
+                IValue result = IValueUtils.runMethod(module(), "squared_norm", list);
+                NDArray sum = result.toTensor((PtNDManager) manager)) {
+            return sum.getDouble();
+        }
+    }
+
+    /**
+     * Updates {@code params}, {@code means} and {@code variances} in place and zeroes {@code grads}: with
+     * g = factor * grad, m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2, w *= decays[i],
+     * w -= stepSizes[i] * m / (sqrt(v) / sqrt(corrections2[i]) + eps).
+     */
+    static void update(List<NDArray> params, List<NDArray> grads, List<NDArray> means, List<NDArray> variances,
+            double factor, double beta1, double beta2, double eps, double[] decays, double[] corrections2,
+            double[] stepSizes) {
+        try (IValue w = tensors(params);
+                IValue g = tensors(grads);
+                IValue m = tensors(means);
+                IValue v = tensors(variances);
+                IValue f = IValue.from(factor);
+                IValue b1 = IValue.from(beta1);
+                IValue b2 = IValue.from(beta2);
+                IValue e = IValue.from(eps);
+                IValue d = IValue.listFrom(decays);
+                IValue c2 = IValue.listFrom(corrections2);
+                IValue s = IValue.listFrom(stepSizes);
+                IValue none = module().forward(w, g, m, v, f, b1, b2, e, d, c2, s)) {
+            // the update happened in place; the module returns None
+        }
+    }
+
+    private static IValue tensors(List<NDArray> arrays) {
+        return IValue.listFrom(arrays.stream().map(a -> (PtNDArray) a).toArray(PtNDArray[]::new));
+    }
+}
