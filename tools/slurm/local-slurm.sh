@@ -125,5 +125,6 @@ case "${1:-}" in
   start) start ;;
   stop) stop ;;
   status) sinfo ;;
-  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+  -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' ;;
+  *) echo "usage: $0 start|stop|status (see --help)" >&2; exit 2 ;;
 esac
