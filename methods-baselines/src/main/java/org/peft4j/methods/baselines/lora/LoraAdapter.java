@@ -24,8 +24,11 @@ public final class LoraAdapter extends LowRankAdapter {
     @Override
     protected NDArray adapt(ParameterStore store, NDArray input, NDArray output, boolean training) {
         NDArray x = dropped(input, training);
-        // scale the rank-r intermediate, not the (much wider) output
-        NDArray low = Ops.scale(x.matMul(value(store, a, x, training).transpose()), scale);
+        // scale the rank-r intermediate, not the (much wider) output; alpha = r (the default) needs no op
+        NDArray low = x.matMul(value(store, a, x, training).transpose());
+        if (scale != 1f) {
+            low = Ops.scale(low, scale);
+        }
         NDArray delta = low.matMul(value(store, b, x, training).transpose());
         return Slices.addToFeatures(output, slice, delta);
     }
