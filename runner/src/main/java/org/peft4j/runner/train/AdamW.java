@@ -202,7 +202,7 @@ public final class AdamW {
         // one read of the device per step: the norm decides clipping and whether the step is taken
         double norm = Math.sqrt(AdamWKernel.squaredNorm(grads, grads.get(0).getManager())) / scaler.scale();
         if (!scaler.update(Double.isFinite(norm))) {
-            AdamWKernel.zeroGrads(active.stream().map(s -> s.parameter.getArray()).toList());
+            AdamWKernel.zero(grads);
             return norm;
         }
         double clip = maxGradNorm > 0 && norm > maxGradNorm ? maxGradNorm / (norm + 1e-6) : 1.0;

@@ -8,7 +8,6 @@ import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.IValue;
 import ai.djl.pytorch.jni.IValueUtils;
 import ai.djl.pytorch.jni.JniUtils;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import org.peft4j.api.nn.TorchScriptOp;
@@ -28,16 +27,23 @@ final class AdamWKernel {
 
     /** Zeroes the gradients of {@code params} that exist (a parameter left out of a backward pass has none). */
     static void zeroGrads(List<NDArray> params) {
-        PtNDArray[] grads = params.stream().map(p -> JniUtils.getGradient((PtNDArray) p)).filter(Objects::nonNull)
-                .toArray(PtNDArray[]::new);
-        if (grads.length == 0) {
+        List<NDArray> grads = params.stream().<NDArray>map(p -> JniUtils.getGradient((PtNDArray) p))
+                .filter(Objects::nonNull).toList();
+        try {
+            zero(grads);
+        } finally {
+            grads.forEach(NDArray::close);
+        }
+    }
+
+    /** Zeroes {@code grads} in place. */
+    static void zero(List<NDArray> grads) {
+        if (grads.isEmpty()) {
             return;
         }
-        try (IValue list = IValue.listFrom(grads);
+        try (IValue list = tensors(grads);
                 IValue none = IValueUtils.runMethod(module(), "zero", list)) {
             // zeroed in place
-        } finally {
-            Arrays.stream(grads).forEach(NDArray::close);
         }
     }
 
