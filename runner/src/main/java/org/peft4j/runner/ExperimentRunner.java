@@ -13,18 +13,12 @@ import org.peft4j.runner.experiment.CellSpec;
 import org.peft4j.runner.experiment.ModelFactory;
 import org.peft4j.runner.experiment.TaskData;
 import org.peft4j.runner.registry.MethodRegistry;
-import org.peft4j.runner.results.RunDirectory;
-import org.peft4j.runner.train.EpochStats;
 
 /**
  * {@code peft4j run}: one experiment file, one cell per seed ({@code <experiment>/<dataset>/<method>/default/<protocol>/seed-<n>}),
  * each run by the {@link CellRunner}: finished cells are skipped, stopped ones resume.
  */
 public final class ExperimentRunner {
-
-    /** The outcome of one seed. */
-    public record RunResult(long seed, RunDirectory directory, double accuracy, long trainableParameters,
-            List<EpochStats> history, Map<String, Object> metrics) {}
 
     private final CellRunner cells;
     private final BackboneRegistry backbones;
@@ -40,19 +34,18 @@ public final class ExperimentRunner {
         this(new CellRunner(new ModelFactory(backbones), new TaskData()), backbones);
     }
 
-    public List<RunResult> run(Experiment experiment, MethodRegistry methods, PrintWriter out) {
+    public List<CellRunner.Outcome> run(Experiment experiment, MethodRegistry methods, PrintWriter out) {
         return run(experiment, methods, false, out);
     }
 
     /** Checks everything checkable before any tensor ({@link Preflight}), then runs each seed's cell. */
-    public List<RunResult> run(Experiment experiment, MethodRegistry methods, boolean force, PrintWriter out) {
+    public List<CellRunner.Outcome> run(Experiment experiment, MethodRegistry methods, boolean force, PrintWriter out) {
         Preflight.check(experiment, methods, backbones);
-        List<RunResult> results = new ArrayList<>();
+        List<CellRunner.Outcome> results = new ArrayList<>();
         for (long seed : experiment.run().seeds()) {
             Cell cell = new Cell(experiment.run().experiment(), Cell.folderName(experiment.data().name()),
                     experiment.methodId(), Cell.DEFAULT_POINT, experiment.data().protocol(), seed);
-            CellRunner.Outcome o = cells.run(new CellSpec(cell, experiment.withSeed(seed), Map.of()), methods, force, out);
-            results.add(new RunResult(seed, o.directory(), o.accuracy(), o.trainableParameters(), o.history(), o.metrics()));
+            results.add(cells.run(new CellSpec(cell, experiment.withSeed(seed), Map.of()), methods, force, out));
         }
         return results;
     }

@@ -75,7 +75,7 @@ class ExamplesTest {
         }
         Experiment oneStep = new ExperimentLoader(methods).load(ConfigFactory.parseFile(file.toFile()), file.toString(), overrides);
         StringWriter out = new StringWriter();
-        List<ExperimentRunner.RunResult> results = new ExperimentRunner(BackboneRegistry.load()).run(oneStep, methods,
+        List<CellRunner.Outcome> results = new ExperimentRunner(BackboneRegistry.load()).run(oneStep, methods,
                 new PrintWriter(out, true));
         assertThat(results).singleElement().satisfies(r -> {
             // one epoch of the main stage (a method's plan may add stages of its own, e.g. DMLoRA's scales)

@@ -12,6 +12,7 @@ import org.peft4j.runner.ExperimentRunner;
 import org.peft4j.runner.Preflight;
 import org.peft4j.runner.config.Experiment;
 import org.peft4j.runner.config.ExperimentLoader;
+import org.peft4j.runner.experiment.CellRunner;
 import org.peft4j.runner.registry.MethodRegistries;
 import org.peft4j.runner.registry.MethodRegistry;
 import picocli.CommandLine.Command;
@@ -58,9 +59,9 @@ public final class RunCommand implements Callable<Integer> {
         }
         Experiment experiment = validation.experiment();
         PrintWriter out = spec.commandLine().getOut();
-        List<ExperimentRunner.RunResult> results = runner.run(experiment, methods, force, out);
+        List<CellRunner.Outcome> results = runner.run(experiment, methods, force, out);
         if (results.size() > 1) {
-            double mean = results.stream().mapToDouble(ExperimentRunner.RunResult::accuracy).average().orElse(0);
+            double mean = results.stream().mapToDouble(CellRunner.Outcome::accuracy).average().orElse(0);
             double var = results.stream().mapToDouble(r -> (r.accuracy() - mean) * (r.accuracy() - mean)).sum() / (results.size() - 1);
             out.printf(Locale.ROOT, "mean accuracy over %d seeds: %.2f%% +- %.2f%n", results.size(), 100 * mean, 100 * Math.sqrt(var));
         }
