@@ -2,9 +2,10 @@ package org.peft4j.api.nn;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.core.Linear;
 
 /**
- * Arithmetic with Java numbers that is safe under autograd.
+ * Arithmetic with Java numbers that is safe under autograd, and small fused forms of common products.
  *
  * <p>DJL's {@code NDArray.mul(Number)} / {@code div(Number)} wrap the number in a tensor backed by a Java
  * buffer and close it right after the op; autograd keeps that tensor for the backward pass, and once the
@@ -32,6 +33,11 @@ public final class Ops {
      */
     public static NDArray scalar(NDArray x, double s) {
         return x.getManager().full(new Shape(), (float) s, x.getDataType()).toDevice(x.getDevice(), false);
+    }
+
+    /** {@code x W^T} for {@code W [out, in]} as one op (PyTorch's linear): no transpose op launched first. */
+    public static NDArray linear(NDArray x, NDArray w) {
+        return Linear.linear(x, w).singletonOrThrow();
     }
 
     /** {@code x + s}. */

@@ -9,7 +9,8 @@ import ai.djl.nn.Block;
  * NDList(newOutput)}: {@code input} is what entered the site, {@code output} what the site's frozen op (and
  * the adapters attached before this one) produced. Tensors may have any leading dimensions; features are
  * the last one. Adapters run in attach order. New arrays must come from ops on the inputs (so they live in
- * the caller's per-step scope).
+ * the caller's per-step scope). An adapter of one {@linkplain #slice() output slice} of a LINEAR site (LoRA on the q
+ * rows of a fused qkv) gets and returns only that slice's features: the site splits its output and joins it.
  *
  * <p><b>Merge contract.</b> For inference an adapter either
  *
@@ -28,6 +29,14 @@ public interface Adapter extends Block {
 
     /** A short name, unique within its site; checkpoint keys are {@code <site id>.<name>.<parameter>}. */
     String name();
+
+    /**
+     * The output slice of its site this adapter adapts, one of the site's {@link AdapterSite#slices()}, or null
+     * (the default) for the whole output. With a slice, forward's {@code output} holds that slice's features only.
+     */
+    default OutputSlice slice() {
+        return null;
+    }
 
     /** Whether {@link #fold} can fold this adapter into the site's weights. */
     default boolean foldable() {

@@ -38,10 +38,24 @@ public final class LinearSite extends SiteBlock {
     protected NDList forwardInternal(
             ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray x = inputs.singletonOrThrow();
+        return new NDList(runAdapters(store, x, frozen(store, x, training), training));
+    }
+
+    /**
+     * The forward as its {@link #slices()}, in order, each after its adapters ({@code q, k, v} of a fused qkv):
+     * views where no adapter touched the slice, so a caller that wants the pieces pays for no concatenation.
+     */
+    public NDList forwardSlices(ParameterStore store, NDArray x, boolean training) {
+        if (slices.isEmpty()) {
+            throw new IllegalStateException("site " + id() + " has no output slices");
+        }
+        return runAdaptersOnSlices(store, x, frozen(store, x, training), training);
+    }
+
+    private NDArray frozen(ParameterStore store, NDArray x, boolean training) {
         NDArray w = value(store, weight, x, training);
         NDArray b = bias == null ? null : value(store, bias, x, training);
-        NDArray y = Linear.linear(x, w, b).singletonOrThrow();
-        return new NDList(runAdapters(store, x, y, training));
+        return Linear.linear(x, w, b).singletonOrThrow();
     }
 
     @Override
@@ -118,11 +132,18 @@ public final class LinearSite extends SiteBlock {
                 throw new IllegalArgumentException(
                         "LinearSite " + id + " needs positive features, got " + in + " -> " + out);
             }
+            // the site splits its output at the slices' edges and joins it again (SiteBlock#runAdaptersOnSlices)
+            int next = 0;
             for (OutputSlice slice : slices) {
-                if (slice.end() > out) {
-                    throw new IllegalArgumentException(
-                            "slice " + slice + " exceeds the " + out + " outputs of " + id);
+                if (slice.start() != next) {
+                    throw new IllegalArgumentException("the slices of " + id + " must cover its outputs in order, "
+                            + "without gaps or overlaps; " + slice + " starts at " + slice.start() + ", not " + next);
                 }
+                next = slice.end();
+            }
+            if (!slices.isEmpty() && next != out) {
+                throw new IllegalArgumentException("the slices of " + id + " must cover its " + out + " outputs; they end at "
+                        + next);
             }
             return new LinearSite(this);
         }

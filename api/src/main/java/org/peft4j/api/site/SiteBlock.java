@@ -1,6 +1,7 @@
 package org.peft4j.api.site;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
@@ -131,14 +132,64 @@ public abstract class SiteBlock extends ModuleBlock implements AdapterSite {
         active = List.copyOf(adapters);
     }
 
-    /** Runs the active adapters over the frozen op's output. */
+    /** Runs the active adapters over the frozen op's output; adapters of a slice see only that slice. */
     protected final NDArray runAdapters(
             ParameterStore store, NDArray input, NDArray output, boolean training) {
-        NDArray out = output;
-        for (Adapter adapter : active) {
-            out = adapter.forward(store, new NDList(input, out), training, null).singletonOrThrow();
+        if (active.stream().allMatch(adapter -> adapter.slice() == null)) {
+            NDArray out = output;
+            for (Adapter adapter : active) {
+                out = run(adapter, store, input, out, training);
+            }
+            return out;
         }
-        return out;
+        return join(runAdaptersOnSlices(store, input, output, training));
+    }
+
+    /**
+     * Runs the active adapters over the frozen op's output split into the site's {@link #slices()} (which cover
+     * the features in order) and returns the pieces. A slice's adapters get and return that slice only, so
+     * nothing is written in place (whose backward copies the whole output per adapter) or joined in between.
+     */
+    protected final NDList runAdaptersOnSlices(
+            ParameterStore store, NDArray input, NDArray output, boolean training) {
+        NDArray whole = output;
+        NDList pieces = null;
+        for (Adapter adapter : active) {
+            OutputSlice slice = adapter.slice();
+            if (slice == null) {
+                whole = run(adapter, store, input, pieces == null ? whole : join(pieces), training);
+                pieces = null;
+            } else {
+                if (pieces == null) {
+                    pieces = split(whole);
+                }
+                int i = slices().indexOf(slice);
+                if (i < 0) {
+                    throw new PeftException("adapter " + adapter.name() + " adapts slice " + slice + ", which site " + id
+                            + " does not have (its slices: " + slices() + ")");
+                }
+                pieces.set(i, run(adapter, store, input, pieces.get(i), training));
+            }
+        }
+        return pieces == null ? split(whole) : pieces;
+    }
+
+    private static NDArray run(Adapter adapter, ParameterStore store, NDArray input, NDArray output, boolean training) {
+        return adapter.forward(store, new NDList(input, output), training, null).singletonOrThrow();
+    }
+
+    /** Views of the features of each slice. */
+    private NDList split(NDArray output) {
+        List<OutputSlice> slices = slices();
+        long[] edges = new long[slices.size() - 1];
+        for (int i = 1; i < slices.size(); i++) {
+            edges[i - 1] = slices.get(i).start();
+        }
+        return output.split(edges, output.getShape().dimension() - 1);
+    }
+
+    private static NDArray join(NDList pieces) {
+        return NDArrays.concat(pieces, pieces.head().getShape().dimension() - 1);
     }
 
     private SavedWeights foldIntoWeights(List<Adapter> folding) {

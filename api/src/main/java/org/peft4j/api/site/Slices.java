@@ -2,21 +2,10 @@ package org.peft4j.api.site;
 
 import ai.djl.ndarray.NDArray;
 
-/** Adding a delta to one output slice, in forward (activations) and in merge (weight rows); autograd-safe. */
+/** Adding a delta to the weight rows of one output slice (merge); the site splits activations itself (SiteBlock). */
 public final class Slices {
 
     private Slices() {}
-
-    /** {@code output} with {@code delta} added to the features of {@code slice} (all features if null). */
-    public static NDArray addToFeatures(NDArray output, OutputSlice slice, NDArray delta) {
-        if (slice == null) {
-            return output.add(delta);
-        }
-        // in place on the slice's view: the frozen op's output is not kept for its own backward, and autograd tracks
-        // the in-place add; a concat of the three pieces would copy the whole (3x wider) qkv output per adapter
-        output.get("..., " + slice.start() + ":" + slice.end()).addi(delta);
-        return output;
-    }
 
     /** {@code weight} ({@code [out, ...]}) with {@code delta} added to the rows of {@code slice} (all if null). */
     public static NDArray addToRows(NDArray weight, OutputSlice slice, NDArray delta) {

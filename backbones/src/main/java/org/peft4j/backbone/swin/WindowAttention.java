@@ -162,12 +162,10 @@ final class WindowAttention extends ModuleBlock implements UsesAttentionKernel {
         int all = p + n;
         long headDim = dim / heads;
         NDManager batchManager = tokens.getManager();
-        NDArray qkvOut = qkv.forward(store, new NDList(tokens), training).singletonOrThrow()
-                .reshape(bw, all, 3, heads, headDim)
-                .transpose(2, 0, 3, 1, 4); // [3, B*nW, heads, P + N, dh]
-        NDArray q = qkvOut.get(0);
-        NDArray k = qkvOut.get(1);
-        NDArray v = qkvOut.get(2);
+        NDList qkvSlices = qkv.forwardSlices(store, tokens, training); // views, as in ViT's Attention
+        NDArray q = Attention.heads(qkvSlices.get(0), bw, all, heads, headDim); // [B*nW, heads, P + N, dh]
+        NDArray k = Attention.heads(qkvSlices.get(1), bw, all, heads, headDim);
+        NDArray v = Attention.heads(qkvSlices.get(2), bw, all, heads, headDim);
         // take() puts the gathered bias [heads, N, N] in the batch's manager, not the table's
         NDArray table = value(store, biasTable, tokens, training);
         NDArray bias = table.take(batchManager, geometry.biasGatherIndex(batchManager, heads).toDevice(tokens.getDevice(), false));

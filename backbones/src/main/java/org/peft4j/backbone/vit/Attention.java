@@ -60,15 +60,21 @@ public final class Attention extends ModuleBlock implements UsesAttentionKernel 
         long b = s.get(0);
         long n = s.get(1);
         long headDim = dim / heads;
-        NDArray qkvOut = qkv.forward(store, inputs, training).singletonOrThrow()
-                .reshape(b, n, 3, heads, headDim)
-                .transpose(2, 0, 3, 1, 4); // [3, B, H, N, dh]
-        NDArray q = qkvOut.get(0);
-        NDArray k = qkvOut.get(1);
-        NDArray v = qkvOut.get(2);
+        // q, k and v [B, H, N, dh] as views of the qkv site's slices (PyTorch's chunk layout): backward writes their
+        // gradients back with one concatenation, where selecting from a [3, B, H, N, dh] permutation zero-filled a
+        // full-size gradient per selection and copied it back into the qkv layout
+        NDList qkvSlices = qkv.forwardSlices(store, x, training);
+        NDArray q = heads(qkvSlices.get(0), b, n, heads, headDim);
+        NDArray k = heads(qkvSlices.get(1), b, n, heads, headDim);
+        NDArray v = heads(qkvSlices.get(2), b, n, heads, headDim);
         NDArray attended = kernel == AttentionKernel.SDPA ? Sdpa.attend(q, k, v)
                 : Ops.scale(q, scale).matMul(k.transpose(0, 1, 3, 2)).softmax(-1).matMul(v);
         NDArray out = attended.transpose(0, 2, 1, 3).reshape(b, n, dim);
         return proj.forward(store, new NDList(out), training);
+    }
+
+    /** {@code [B, N, heads * dh] -> [B, heads, N, dh]}, a view. */
+    public static NDArray heads(NDArray features, long b, long n, int heads, long headDim) {
+        return features.reshape(b, n, heads, headDim).transpose(0, 2, 1, 3);
     }
 }

@@ -84,6 +84,7 @@ public final class MixLoraAdapter extends AdapterBlock implements RankOneCompone
         return depth;
     }
 
+    @Override
     public OutputSlice slice() {
         return slice;
     }
@@ -197,17 +198,17 @@ public final class MixLoraAdapter extends AdapterBlock implements RankOneCompone
             a = BranchSet.mean(values(store, down.live(), input, training));
             b = BranchSet.mean(values(store, up.live(), input, training));
         }
-        NDArray low = input.matMul(a.transpose());
+        NDArray low = Ops.linear(input, a);
         NDArray delta;
         if (learnedScale == null) {
             // scale the rank-r intermediate, not the (much wider) output
-            delta = Ops.scale(low, initialScale).matMul(b.transpose());
+            delta = Ops.linear(Ops.scale(low, initialScale), b);
         } else if (learnedScale.getShape().get(0) == 1) {
-            delta = low.mul(value(store, learnedScale, input, training)).matMul(b.transpose());
+            delta = Ops.linear(low.mul(value(store, learnedScale, input, training)), b);
         } else {
-            delta = low.matMul(b.transpose()).mul(value(store, learnedScale, input, training));
+            delta = Ops.linear(low, b).mul(value(store, learnedScale, input, training));
         }
-        return Slices.addToFeatures(output, slice, delta);
+        return output.add(delta); // output: the slice's features where the adapter has one
     }
 
     private static List<NDArray> values(ParameterStore store, List<Parameter> parameters, NDArray like, boolean training) {

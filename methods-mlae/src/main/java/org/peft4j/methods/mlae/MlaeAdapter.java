@@ -11,6 +11,7 @@ import org.peft4j.api.MaskStrategy;
 import org.peft4j.api.analysis.RankOneComponents;
 import org.peft4j.api.analysis.RankOneFactors;
 import org.peft4j.api.nn.Initializers;
+import org.peft4j.api.nn.Ops;
 import org.peft4j.api.site.AdapterBlock;
 import org.peft4j.api.site.OutputSlice;
 import org.peft4j.api.site.SiteWeights;
@@ -97,7 +98,7 @@ public final class MlaeAdapter extends AdapterBlock implements RankOneComponents
                 ? Dropout.dropout(input, inputDropout, true).singletonOrThrow()
                 : input;
         float[] mask = training ? masks.trainingMask(group) : masks.inferenceMask(group);
-        NDArray h = x.matMul(value(store, a, x, training).transpose()); // [..., E]: every expert at once
+        NDArray h = Ops.linear(x, value(store, a, x, training)); // [..., E]: every expert at once
         NDArray lam = lambda == null ? null : value(store, lambda, x, training);
         NDArray coefficients;
         if (allOnes(mask)) {
@@ -110,7 +111,12 @@ public final class MlaeAdapter extends AdapterBlock implements RankOneComponents
             h = h.mul(coefficients);
         }
         NDArray delta = h.matMul(value(store, b, x, training)); // [..., rows]
-        return Slices.addToFeatures(output, slice, delta);
+        return output.add(delta); // output: the slice's features where the adapter has one
+    }
+
+    @Override
+    public OutputSlice slice() {
+        return slice;
     }
 
     @Override

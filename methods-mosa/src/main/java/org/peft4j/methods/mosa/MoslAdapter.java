@@ -80,8 +80,13 @@ public final class MoslAdapter extends AdapterBlock implements MixtureAdapter {
         NDArray wa = training ? a.training(0, value) : a.tensors().get(0).merged(value, merge, input.getManager());
         NDArray wb = training ? b.training(0, value) : b.tensors().get(0).merged(value, merge, input.getManager());
         // scale the rank-r intermediate, not the (much wider) output
-        NDArray delta = Ops.scale(x.matMul(wa.transpose()), structure.scale()).matMul(wb.transpose());
-        return Slices.addToFeatures(output, structure.slice(), delta);
+        NDArray delta = Ops.linear(Ops.scale(Ops.linear(x, wa), structure.scale()), wb);
+        return output.add(delta); // output: the slice's features where the adapter has one
+    }
+
+    @Override
+    public OutputSlice slice() {
+        return structure.slice();
     }
 
     @Override

@@ -25,12 +25,17 @@ public final class LoraAdapter extends LowRankAdapter {
     protected NDArray adapt(ParameterStore store, NDArray input, NDArray output, boolean training) {
         NDArray x = dropped(input, training);
         // scale the rank-r intermediate, not the (much wider) output; alpha = r (the default) needs no op
-        NDArray low = x.matMul(value(store, a, x, training).transpose());
+        NDArray low = Ops.linear(x, value(store, a, x, training));
         if (scale != 1f) {
             low = Ops.scale(low, scale);
         }
-        NDArray delta = low.matMul(value(store, b, x, training).transpose());
-        return Slices.addToFeatures(output, slice, delta);
+        NDArray delta = Ops.linear(low, value(store, b, x, training));
+        return output.add(delta); // output: the slice's features where the adapter has one
+    }
+
+    @Override
+    public OutputSlice slice() {
+        return slice;
     }
 
     @Override
