@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
-import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -33,7 +32,7 @@ public final class PeftModel {
     private final Backbone backbone;
     private final Tuner tuner;
     private final TrainingHooks hooks;
-    private final ParameterStore store;
+    private final WeightCasts store;
     /** Backbone parameters that were trainable at some point of this run (full, BitFit, a stage that unfroze them). */
     private final Set<String> trainedBackbone = new LinkedHashSet<>();
     private Precision precision = Precision.FP32;
@@ -42,7 +41,7 @@ public final class PeftModel {
         this.backbone = backbone;
         this.tuner = tuner;
         this.hooks = tuner.hooks(); // asked once: the trainer and every step see the same hooks object
-        this.store = new ParameterStore(backbone.manager(), false);
+        this.store = new WeightCasts(backbone.manager());
     }
 
     /** Freezes the backbone, leaves the head trainable and lets the method attach. */
@@ -78,6 +77,17 @@ public final class PeftModel {
 
     public Precision precision() {
         return precision;
+    }
+
+    /**
+     * For one training step, in its gradient collector: under fp16, every trainable weight's fp16 copy, made in one
+     * call and read by the forward passes until closed; nothing in fp32.
+     */
+    WeightCasts.Active castTrainable(NDManager scope) {
+        if (precision.computeType() == DataType.FLOAT32) {
+            return () -> {};
+        }
+        return store.cast(List.copyOf(trainable().values()), precision.computeType(), scope);
     }
 
     /** Logits in fp32 (whatever the precision; the cast keeps their gradient) for float images of any type. */

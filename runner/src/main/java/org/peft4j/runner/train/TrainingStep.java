@@ -54,7 +54,8 @@ public final class TrainingStep {
         hooks.beforeForward(context);
         TrainingHooks.StepLoss stepLoss;
         float loss;
-        try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+        try (GradientCollector collector = Engine.getInstance().newGradientCollector();
+                WeightCasts.Active casts = model.castTrainable(context.manager())) {
             stepLoss = hooks.loss(context, model.trainingForward(), images, labels,
                     (logits, y) -> Losses.crossEntropy(logits, y, labelSmoothing));
             collector.backward(scaler.scaled(stepLoss.loss()));
