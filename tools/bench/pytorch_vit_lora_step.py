@@ -7,6 +7,11 @@ Plain PyTorch, no timm, so any torch >= 2.0 runs it:
 
     OMP_NUM_THREADS=1 python3 tools/bench/pytorch_vit_lora_step.py --batch 8 --threads 1 --attention sdpa
     python3 tools/bench/pytorch_vit_lora_step.py --device cuda --batch 64 --precision tf32   # on a GPU
+    python3 tools/bench/pytorch_vit_lora_step.py --model vit_micro_patch4_32 --batch 1 --iterations 200
+
+`--model` builds another peft4j ViT's shapes; the micro one at batch 1 does almost no arithmetic, so its step time is
+the per-op host time of the framework (Python and dispatch here; Java, JNI and dispatch in peft4j), which is what
+bounds a GPU step when the GPU's own work is short.
 
 Prints the median step time and images/s (same median-of-iterations rule as peft4j bench).
 """
@@ -80,8 +85,18 @@ class VitLora(nn.Module):
         return self.head(self.norm(x)[:, 0])
 
 
+# peft4j backbone -> (image size, patch, width, depth, heads), MLP 4x wide
+MODELS = {
+    "vit_base_patch16_224": (224, 16, 768, 12, 12),
+    "vit_tiny_patch16_224": (224, 16, 192, 12, 3),
+    "vit_micro_patch4_32": (32, 4, 64, 4, 4),
+}
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", choices=sorted(MODELS), default="vit_base_patch16_224",
+                   help="the peft4j backbone whose shapes to build (vit_micro_patch4_32: a step that is almost all host time)")
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--iterations", type=int, default=5)
     p.add_argument("--warmup", type=int, default=1)
@@ -95,7 +110,8 @@ def main():
         torch.set_num_threads(args.threads)
     torch.backends.cuda.matmul.allow_tf32 = args.precision == "tf32"
     torch.manual_seed(0)
-    model = VitLora(args.attention).to(args.device)
+    size, patch, dim, depth, heads = MODELS[args.model]
+    model = VitLora(args.attention, size=size, patch=patch, dim=dim, depth=depth, heads=heads, hidden=4 * dim).to(args.device)
     for name, param in model.named_parameters():
         param.requires_grad = ".a_" in name or ".b_" in name or name.startswith("head.")
     trainable = [q for q in model.parameters() if q.requires_grad]
@@ -104,7 +120,7 @@ def main():
     dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(args.precision)
     times = []
     for i in range(args.warmup + args.iterations):
-        images = torch.randn(args.batch, 3, 224, 224, device=args.device)
+        images = torch.randn(args.batch, 3, size, size, device=args.device)
         labels = torch.randint(0, 100, (args.batch,), device=args.device)
         if args.device.startswith("cuda"):
             torch.cuda.synchronize()
@@ -121,7 +137,7 @@ def main():
         if i >= args.warmup:
             times.append(time.perf_counter() - start)
     median = statistics.median(times)
-    print(f"torch {torch.__version__} {args.device} threads {torch.get_num_threads()} {args.precision} {args.attention} "
+    print(f"{args.model} torch {torch.__version__} {args.device} threads {torch.get_num_threads()} {args.precision} {args.attention} "
           f"batch {args.batch}: train step median {median * 1e3:.1f} ms, {args.batch / median:.1f} img/s")
 
 

@@ -4,6 +4,11 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -85,6 +90,29 @@ public final class Benchmark {
     }
 
     private Benchmark() {}
+
+    /**
+     * Runs one more training step of {@code subject} under PyTorch's profiler (CPU ops; on CUDA their launch times)
+     * and writes {@code <stem>.trace.json} (chrome://tracing) and {@code <stem>.ops.txt} (ops by self time) in
+     * {@code dir}. Returns the table's path.
+     */
+    public static Path profileTrainStep(Subject subject, Path dir, String stem) {
+        try {
+            Files.createDirectories(dir);
+            Path trace = dir.resolve(stem + ".trace.json");
+            Path table = dir.resolve(stem + ".ops.txt");
+            JniUtils.startProfile(false, true, false);
+            try {
+                subject.trainStepOnce();
+            } finally {
+                JniUtils.stopProfile(trace.toString());
+            }
+            Files.writeString(table, OpProfile.read(trace).table());
+            return table;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the profile into " + dir + ": " + e.getMessage(), e);
+        }
+    }
 
     /** Eval forward timings of every subject, merged, round-robin; unmerged again afterwards. */
     public static List<Timing> forward(List<Subject> subjects, int warmup, int iterations) {

@@ -86,6 +86,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--csv", paramLabel = "FILE", description = "Also write the rows as CSV.")
     Path csv;
 
+    @Option(names = "--profile", paramLabel = "DIR", description = "After timing, profile one more training step per "
+            + "model with PyTorch's profiler: a chrome://tracing file and a table of the ops' self time per model in DIR.")
+    Path profile;
+
     private final MethodRegistries registries;
     private final BackboneRegistry registry;
 
@@ -101,6 +105,9 @@ public final class BenchCommand implements Callable<Integer> {
         Args.atLeast("--iterations", iterations, 1);
         Args.atLeast("--warmup", warmup, 0);
         Args.atLeast("--classes", classes, 1);
+        if (profile != null && !train) {
+            throw new PeftException("--profile profiles a training step: add --train");
+        }
         PrintWriter out = spec.commandLine().getOut();
         MethodRegistry methodRegistry = common.methods(registries, spec);
         List<String> runs = methods.isEmpty() ? List.of("linear") : methods;
@@ -155,6 +162,12 @@ public final class BenchCommand implements Callable<Integer> {
                 List<Benchmark.Timing> timings = Benchmark.trainStep(subjects, warmup, iterations);
                 double[] peaks = subjects.stream().mapToDouble(s -> Benchmark.peakTrainingMemoryMib(s, Math.max(2, warmup))).toArray();
                 print(out, rows, group, runs, timings, peaks);
+                if (profile != null) {
+                    for (int i = 0; i < subjects.size(); i++) {
+                        String stem = String.join("-", name, runs.get(i), precision.id(), kernel.id());
+                        out.println("profiled " + Benchmark.profileTrainStep(subjects.get(i), profile, stem));
+                    }
+                }
             }
         } finally {
             managers.forEach(NDManager::close);

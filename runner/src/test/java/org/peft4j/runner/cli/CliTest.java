@@ -181,6 +181,22 @@ class CliTest {
     }
 
     @Test
+    void benchProfileWritesATraceAndATableOfOpsPerModel() throws Exception {
+        Path dir = root.resolve("profile");
+        Result r = cli("bench", "--backbone", "vit_micro_patch4_32", "--method", "lora", "--train", "--batch", "2",
+                "--iterations", "1", "--warmup", "0", "--device", "cpu", "--profile", dir.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        Path table = dir.resolve("vit_micro_patch4_32-lora-fp32-sdpa.ops.txt");
+        assertThat(r.out()).contains("profiled " + table);
+        assertThat(Files.readString(table)).contains("aten::mm").contains("scaled_dot_product").contains("(all ops)");
+        com.google.gson.JsonArray trace = com.google.gson.JsonParser.parseString(
+                Files.readString(dir.resolve("vit_micro_patch4_32-lora-fp32-sdpa.trace.json"))).getAsJsonArray();
+        assertThat(trace.size()).isGreaterThan(100);
+        assertOneLineError(cli("bench", "--backbone", "vit_micro_patch4_32", "--profile", dir.toString()),
+                "--profile profiles a training step: add --train");
+    }
+
+    @Test
     void listDevicesNamesTheEngineItsVersionAndTheCudaDevices() {
         Result r = cli("list-devices");
         assertThat(r.code()).as(r.err()).isZero();
