@@ -5,7 +5,7 @@
 #
 #   tools/gpu/gpu-figures.sh BUNDLE OUT_DIR
 #
-# Writes OUT_DIR/devices.txt, bench-*.csv, bench.log and pytorch.txt.
+# Writes OUT_DIR/devices.txt, bench-*.csv, bench.log (with the op profile of a LoRA fp16 step) and pytorch.txt.
 set -uo pipefail
 tools="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 if [[ $# -ne 2 || "$1" == -h || "$1" == --help ]]; then sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0; fi
@@ -24,6 +24,10 @@ common=(bench --backbone vit_base_patch16_224 --train --batch 64 --iterations 20
   echo "== LoRA, batch 128 (what a step costs beyond the GPU's work shows as the difference to twice batch 64)"
   peft4j bench --backbone vit_base_patch16_224 --train --batch 128 --iterations 20 --warmup 5 --device gpu \
     --method lora --precision fp16 --attention sdpa --csv "$out/bench-batch128.csv"
+  echo "== LoRA, fp16: the 40 ops with the most host time in one step (bench --profile; on CUDA an op's time is its launch)"
+  peft4j bench --backbone vit_base_patch16_224 --train --batch 64 --iterations 3 --warmup 3 --device gpu \
+    --method lora --precision fp16 --attention sdpa --profile "$out/profile" > /dev/null
+  head -42 "$out"/profile/*.ops.txt && rm -rf "$out/profile"
   echo "== LoRA, fp32 (TF32 off)"
   TORCH_ALLOW_TF32_CUBLAS_OVERRIDE=0 peft4j "${common[@]}" --method lora --precision fp32 --attention sdpa --csv "$out/bench-fp32.csv"
 } 2>&1 | tee "$out/bench.log"
