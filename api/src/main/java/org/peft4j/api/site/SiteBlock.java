@@ -26,6 +26,8 @@ public abstract class SiteBlock extends ModuleBlock implements AdapterSite {
     private final List<Adapter> adapters = new ArrayList<>();
     /** What forward runs: the attached adapters, or their inference forms while merged. */
     private List<Adapter> active = List.of();
+    /** Whether an active adapter adapts one output slice (then forward splits the output). */
+    private boolean slicedAdapters;
     private MergeState mergeState;
 
     protected SiteBlock(String id, SiteKind kind, int depth) {
@@ -75,7 +77,7 @@ public abstract class SiteBlock extends ModuleBlock implements AdapterSite {
         }
         adapters.add(adapter);
         addLateChild(childName(adapter), adapter);
-        active = List.copyOf(adapters);
+        activate(adapters);
     }
 
     @Override
@@ -83,7 +85,7 @@ public abstract class SiteBlock extends ModuleBlock implements AdapterSite {
         requireUnmerged("detach " + adapter.name());
         if (adapters.remove(adapter)) {
             removeLateChild(childName(adapter));
-            active = List.copyOf(adapters);
+            activate(adapters);
         }
     }
 
@@ -111,7 +113,7 @@ public abstract class SiteBlock extends ModuleBlock implements AdapterSite {
             }
         }
         mergeState = new MergeState(saved, inference);
-        active = List.copyOf(inference);
+        activate(inference);
     }
 
     @Override
@@ -129,13 +131,18 @@ public abstract class SiteBlock extends ModuleBlock implements AdapterSite {
             }
         }
         mergeState = null;
-        active = List.copyOf(adapters);
+        activate(adapters);
+    }
+
+    private void activate(List<Adapter> running) {
+        active = List.copyOf(running);
+        slicedAdapters = active.stream().anyMatch(adapter -> adapter.slice() != null);
     }
 
     /** Runs the active adapters over the frozen op's output; adapters of a slice see only that slice. */
     protected final NDArray runAdapters(
             ParameterStore store, NDArray input, NDArray output, boolean training) {
-        if (active.stream().allMatch(adapter -> adapter.slice() == null)) {
+        if (!slicedAdapters) {
             NDArray out = output;
             for (Adapter adapter : active) {
                 out = run(adapter, store, input, out, training);
