@@ -180,7 +180,8 @@ public final class AdamW {
      * recording, with parameters and {@link #state()} borrowed into the caller's step scope (temporaries die with it).
      *
      * @return the global gradient norm (over the non-idle parameters, unscaled) before clipping; NaN or inf for a
-     *     skipped step
+     *     skipped step; NaN, not computed, where neither clipping nor loss scaling needs it (reading it waits for the
+     *     device)
      */
     public double step(double lr, Set<Parameter> idle, LossScaler scaler) {
         List<Slot> active = new ArrayList<>(slots.size());
@@ -199,9 +200,12 @@ public final class AdamW {
             scaler.update(true);
             return 0;
         }
-        // one read of the device per step: the norm decides clipping and whether the step is taken
-        double norm = Math.sqrt(AdamWKernel.squaredNorm(grads, grads.get(0).getManager())) / scaler.scale();
-        if (!scaler.update(Double.isFinite(norm))) {
+        // at most one read of the device per step, and none when nothing depends on the norm: it decides clipping and
+        // whether a loss-scaled step is taken
+        boolean needsNorm = maxGradNorm > 0 || scaler.enabled();
+        double norm = needsNorm ? Math.sqrt(AdamWKernel.squaredNorm(grads, grads.get(0).getManager())) / scaler.scale()
+                : Double.NaN;
+        if (needsNorm && !scaler.update(Double.isFinite(norm))) {
             AdamWKernel.zero(grads);
             return norm;
         }
