@@ -40,6 +40,24 @@ public final class Ops {
         return Linear.linear(x, w).singletonOrThrow();
     }
 
+    /**
+     * {@code x W^T + b} over the last dimension with the bias added inside the matrix product (addmm), as
+     * PyTorch's own linear does. DJL's linear runs the C++ API's older form, which for input of three or more
+     * dimensions multiplies and then adds the bias in a second pass over the whole output; on two dimensions it
+     * fuses. So the leading dimensions are flattened first (views, for contiguous input).
+     */
+    public static NDArray linear(NDArray x, NDArray w, NDArray b) {
+        Shape shape = x.getShape();
+        if (b == null || shape.dimension() <= 2) {
+            return Linear.linear(x, w, b).singletonOrThrow();
+        }
+        long in = shape.get(shape.dimension() - 1);
+        NDArray y = Linear.linear(x.reshape(-1, in), w, b).singletonOrThrow();
+        long[] out = shape.getShape().clone(); // getShape() is the shape's own array
+        out[out.length - 1] = w.getShape().get(0);
+        return y.reshape(out);
+    }
+
     /** {@code x + s}. */
     public static NDArray plus(NDArray x, double s) {
         return x.add(scalar(x, s));

@@ -4,13 +4,13 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
-import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
 import ai.djl.util.PairList;
 import java.util.List;
 import java.util.Optional;
 import org.peft4j.api.nn.Initializers;
+import org.peft4j.api.nn.Ops;
 
 /** A frozen {@code y = x W^T + b} over the last dimension (PyTorch layout: weight {@code [out, in]}). */
 public final class LinearSite extends SiteBlock {
@@ -55,7 +55,7 @@ public final class LinearSite extends SiteBlock {
     private NDArray frozen(ParameterStore store, NDArray x, boolean training) {
         NDArray w = value(store, weight, x, training);
         NDArray b = bias == null ? null : value(store, bias, x, training);
-        return Linear.linear(x, w, b).singletonOrThrow();
+        return Ops.linear(x, w, b);
     }
 
     @Override
