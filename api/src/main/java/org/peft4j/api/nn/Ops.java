@@ -37,7 +37,7 @@ public final class Ops {
 
     /** {@code x W^T} for {@code W [out, in]} as one op (PyTorch's linear): no transpose op launched first. */
     public static NDArray linear(NDArray x, NDArray w) {
-        return Linear.linear(x, w).singletonOrThrow();
+        return linear(x, w, null);
     }
 
     /**

@@ -167,13 +167,14 @@ public abstract class SiteBlock extends ModuleBlock implements AdapterSite {
                 whole = run(adapter, store, input, pieces == null ? whole : join(pieces), training);
                 pieces = null;
             } else {
-                if (pieces == null) {
-                    pieces = split(whole);
-                }
+                // checked before splitting: a site without slices has no edges to split at
                 int i = slices().indexOf(slice);
                 if (i < 0) {
                     throw new PeftException("adapter " + adapter.name() + " adapts slice " + slice + ", which site " + id
                             + " does not have (its slices: " + slices() + ")");
+                }
+                if (pieces == null) {
+                    pieces = split(whole);
                 }
                 pieces.set(i, run(adapter, store, input, pieces.get(i), training));
             }

@@ -73,7 +73,6 @@ public final class Matrix {
     private final boolean tuneThenFinal;
     private final List<Group> groups;
     private final ExperimentLoader loader;
-    private final MethodRegistry methods;
 
     private Matrix(String source, Config user, Config base, String experiment, Path output, List<Long> seeds, boolean tuneThenFinal,
             List<Group> groups, ExperimentLoader loader) {
@@ -86,7 +85,6 @@ public final class Matrix {
         this.tuneThenFinal = tuneThenFinal;
         this.groups = groups;
         this.loader = loader;
-        this.methods = loader.methods();
     }
 
     /** Reads and validates a comparison file with {@code --set} overrides. */
@@ -245,7 +243,7 @@ public final class Matrix {
                     }
                     try {
                         Preflight.check(new ExperimentLoader.Validation(e, List.of(), dataFirst ? Set.of() : Set.of("data")),
-                                methods, backbones);
+                                loader.methods(), backbones);
                     } catch (PeftException ex) {
                         ex.problems().stream().map(m -> g.dataset() + "/" + g.method() + "/" + p.name() + ": " + m)
                                 .forEach(problems::add);
