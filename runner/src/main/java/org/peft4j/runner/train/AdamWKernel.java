@@ -8,7 +8,10 @@ import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.IValue;
 import ai.djl.pytorch.jni.IValueUtils;
 import ai.djl.pytorch.jni.JniUtils;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import org.peft4j.api.nn.TorchScriptOp;
 
@@ -59,25 +62,48 @@ final class AdamWKernel {
     /**
      * Updates {@code params}, {@code means} and {@code variances} in place and zeroes {@code grads}: with
      * g = factor * grad, m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2, w *= decays[i],
-     * w -= stepSizes[i] * m / (sqrt(v) / sqrt(corrections2[i]) + eps).
+     * w -= stepSizes[i] * m / (sqrt(v) / sqrt(corrections2[i]) + eps). Parameters that share their three factors
+     * are passed to the module as one group, so each op is one multi-tensor launch per group.
      */
     static void update(List<NDArray> params, List<NDArray> grads, List<NDArray> means, List<NDArray> variances,
             double factor, double beta1, double beta2, double eps, double[] decays, double[] corrections2,
             double[] stepSizes) {
-        try (IValue w = tensors(params);
-                IValue g = tensors(grads);
-                IValue m = tensors(means);
-                IValue v = tensors(variances);
+        Map<List<Double>, List<Integer>> groups = new LinkedHashMap<>();
+        for (int i = 0; i < params.size(); i++) {
+            List<Double> factors = List.of(decays[i], Math.sqrt(corrections2[i]), stepSizes[i]);
+            groups.computeIfAbsent(factors, k -> new ArrayList<>()).add(i);
+        }
+        List<Integer> order = groups.values().stream().flatMap(List::stream).toList();
+        int n = groups.size();
+        long[] sizes = new long[n];
+        double[][] perGroup = new double[3][n];
+        int g = 0;
+        for (Map.Entry<List<Double>, List<Integer>> group : groups.entrySet()) {
+            sizes[g] = group.getValue().size();
+            for (int k = 0; k < 3; k++) {
+                perGroup[k][g] = group.getKey().get(k);
+            }
+            g++;
+        }
+        try (IValue w = tensors(params, order);
+                IValue gr = tensors(grads, order);
+                IValue m = tensors(means, order);
+                IValue v = tensors(variances, order);
                 IValue f = IValue.from(factor);
                 IValue b1 = IValue.from(beta1);
                 IValue b2 = IValue.from(beta2);
                 IValue e = IValue.from(eps);
-                IValue d = IValue.listFrom(decays);
-                IValue c2 = IValue.listFrom(corrections2);
-                IValue s = IValue.listFrom(stepSizes);
-                IValue none = module().forward(w, g, m, v, f, b1, b2, e, d, c2, s)) {
+                IValue s = IValue.listFrom(sizes);
+                IValue d = IValue.listFrom(perGroup[0]);
+                IValue c2 = IValue.listFrom(perGroup[1]);
+                IValue step = IValue.listFrom(perGroup[2]);
+                IValue none = module().forward(w, gr, m, v, f, b1, b2, e, s, d, c2, step)) {
             // the update happened in place; the module returns None
         }
+    }
+
+    private static IValue tensors(List<NDArray> arrays, List<Integer> order) {
+        return IValue.listFrom(order.stream().map(i -> (PtNDArray) arrays.get(i)).toArray(PtNDArray[]::new));
     }
 
     private static IValue tensors(List<NDArray> arrays) {

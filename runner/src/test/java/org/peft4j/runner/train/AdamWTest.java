@@ -76,6 +76,73 @@ class AdamWTest {
         }
     }
 
+    /** PyTorch's AdamW on one parameter in float64, with grad = 2 w as {@link #backwardSquares} makes it. */
+    private static final class ReferenceAdamW {
+        final double[] w;
+        final double[] mean;
+        final double[] variance;
+        int steps;
+
+        ReferenceAdamW(float... w) {
+            this.w = new double[w.length];
+            for (int i = 0; i < w.length; i++) {
+                this.w[i] = w[i];
+            }
+            mean = new double[w.length];
+            variance = new double[w.length];
+        }
+
+        void step(double lr, double wd) {
+            steps++;
+            for (int i = 0; i < w.length; i++) {
+                double g = 2 * w[i];
+                mean[i] = 0.9 * mean[i] + 0.1 * g;
+                variance[i] = 0.999 * variance[i] + 0.001 * g * g;
+                double mHat = mean[i] / (1 - Math.pow(0.9, steps));
+                double vHat = variance[i] / (1 - Math.pow(0.999, steps));
+                w[i] = w[i] * (1 - lr * wd) - lr * mHat / (Math.sqrt(vHat) + 1e-8);
+            }
+        }
+    }
+
+    @Test
+    void parametersWithDifferentStepCountsInterleavedInOrderEachGetTheirOwnFactors() {
+        // the kernel updates parameters sharing decay and step count together: a and c (3 steps) around b (2 steps)
+        try (NDManager m = NDManager.newBaseManager()) {
+            Parameter a = parameter(m, "a", 1f, -2f);
+            Parameter b = parameter(m, "b", 3f, 4f);
+            Parameter c = parameter(m, "c", -5f, 0.5f);
+            Map<String, Parameter> all = new LinkedHashMap<>();
+            all.put("a", a);
+            all.put("b", b);
+            all.put("c", c);
+            double lr = 0.05;
+            double wd = 0.2;
+            ReferenceAdamW refA = new ReferenceAdamW(1f, -2f);
+            ReferenceAdamW refB = new ReferenceAdamW(3f, 4f);
+            ReferenceAdamW refC = new ReferenceAdamW(-5f, 0.5f);
+            AdamW opt = new AdamW(all, wd, 0.9, 0.999, 1e-8, 0);
+            for (int step = 0; step < 3; step++) {
+                backwardSquares(a, b, c);
+                boolean bIdle = step == 1;
+                opt.step(lr, bIdle ? Set.of(b) : Set.of());
+                refA.step(lr, wd);
+                refC.step(lr, wd);
+                if (!bIdle) {
+                    refB.step(lr, wd);
+                }
+            }
+            assertThat(opt.steps("b")).isEqualTo(2);
+            for (var pair : Map.of(a, refA, b, refB, c, refC).entrySet()) {
+                float[] got = pair.getKey().getArray().toFloatArray();
+                for (int i = 0; i < got.length; i++) {
+                    assertThat((double) got[i]).as(pair.getKey().getName() + "[" + i + "]")
+                            .isCloseTo(pair.getValue().w[i], Offset.offset(1e-5));
+                }
+            }
+        }
+    }
+
     @Test
     void syncReleasesTheStateOfRemovedParametersAndStartsNewOnesFromZero() {
         try (NDManager m = NDManager.newBaseManager()) {
