@@ -174,16 +174,27 @@ public final class AdamW {
     }
 
     /**
-     * One update at learning rate {@code lr}, then clears the gradients. {@code idle} parameters took no part in
-     * the step and are left exactly as they are. Gradients are divided by the scaler's scale; if the scaler is on
-     * and any gradient is inf or NaN, no parameter changes and the scaler lowers its scale. Must run outside gradient
-     * recording, with parameters and {@link #state()} borrowed into the caller's step scope (temporaries die with it).
-     *
-     * @return the global gradient norm (over the non-idle parameters, unscaled) before clipping; NaN or inf for a
-     *     skipped step; NaN, not computed, where neither clipping nor loss scaling needs it (reading it waits for the
-     *     device)
+     * The gradients of one update, gathered after backward and the gradient hooks: the idle parameters' gradients
+     * are already zeroed, and where clipping or loss scaling needs the global norm its computation is queued on the
+     * device but not read. A caller that reads something else first (the loss) so waits once for both.
      */
-    public double step(double lr, Set<Parameter> idle, LossScaler scaler) {
+    public static final class Gradients {
+        private final List<Slot> active;
+        private final List<NDArray> grads;
+        private final NDArray squaredNorm;
+
+        private Gradients(List<Slot> active, List<NDArray> grads, NDArray squaredNorm) {
+            this.active = active;
+            this.grads = grads;
+            this.squaredNorm = squaredNorm;
+        }
+    }
+
+    /**
+     * Gathers the gradients for {@link #step(double, Gradients, LossScaler)}. {@code idle} parameters took no part
+     * in the step: their gradients are zeroed and they will be left exactly as they are.
+     */
+    public Gradients gradients(Set<Parameter> idle, LossScaler scaler) {
         List<Slot> active = new ArrayList<>(slots.size());
         List<NDArray> grads = new ArrayList<>(slots.size());
         List<NDArray> idleArrays = new ArrayList<>();
@@ -196,15 +207,37 @@ public final class AdamW {
             grads.add(s.parameter.getArray().getGradient());
         }
         AdamWKernel.zeroGrads(idleArrays);
+        // the norm decides clipping and whether a loss-scaled step is taken; nothing else needs it
+        boolean needsNorm = !active.isEmpty() && (maxGradNorm > 0 || scaler.enabled());
+        NDArray squaredNorm = needsNorm ? AdamWKernel.squaredNorm(grads, grads.get(0).getManager()) : null;
+        return new Gradients(active, grads, squaredNorm);
+    }
+
+    /**
+     * One update at learning rate {@code lr}, then clears the gradients. {@code idle} parameters took no part in
+     * the step and are left exactly as they are. Gradients are divided by the scaler's scale; if the scaler is on
+     * and any gradient is inf or NaN, no parameter changes and the scaler lowers its scale. Must run outside gradient
+     * recording, with parameters and {@link #state()} borrowed into the caller's step scope (temporaries die with it).
+     *
+     * @return the global gradient norm (over the non-idle parameters, unscaled) before clipping; NaN or inf for a
+     *     skipped step; NaN, not computed, where neither clipping nor loss scaling needs it (reading it waits for the
+     *     device)
+     */
+    public double step(double lr, Set<Parameter> idle, LossScaler scaler) {
+        return step(lr, gradients(idle, scaler), scaler);
+    }
+
+    /** As {@link #step(double, Set, LossScaler)}, with the gradients gathered before by {@link #gradients}. */
+    public double step(double lr, Gradients gradients, LossScaler scaler) {
+        List<Slot> active = gradients.active;
+        List<NDArray> grads = gradients.grads;
         if (active.isEmpty()) {
             scaler.update(true);
             return 0;
         }
-        // at most one read of the device per step, and none when nothing depends on the norm: it decides clipping and
-        // whether a loss-scaled step is taken
-        boolean needsNorm = maxGradNorm > 0 || scaler.enabled();
-        double norm = needsNorm ? Math.sqrt(AdamWKernel.squaredNorm(grads, grads.get(0).getManager())) / scaler.scale()
-                : Double.NaN;
+        // the step's only read of the device, and none when nothing depends on the norm
+        boolean needsNorm = gradients.squaredNorm != null;
+        double norm = needsNorm ? Math.sqrt(gradients.squaredNorm.getDouble()) / scaler.scale() : Double.NaN;
         if (needsNorm && !scaler.update(Double.isFinite(norm))) {
             AdamWKernel.zero(grads);
             return norm;

@@ -50,12 +50,14 @@ final class AdamWKernel {
         }
     }
 
-    /** The sum of squares of all {@code grads} (each summed in its own type, added in float64). */
-    static double squaredNorm(List<NDArray> grads, NDManager manager) {
+    /**
+     * The sum of squares of all {@code grads} as a float64 scalar in {@code manager}, queued on their device (not
+     * read: the caller decides when to wait for it).
+     */
+    static NDArray squaredNorm(List<NDArray> grads, NDManager manager) {
         try (IValue list = tensors(grads);
-                IValue result = IValueUtils.runMethod(module(), "squared_norm", list);
-                NDArray sum = result.toTensor((PtNDManager) manager)) {
-            return sum.getDouble();
+                IValue result = IValueUtils.runMethod(module(), "squared_norm", list)) {
+            return result.toTensor((PtNDManager) manager);
         }
     }
 

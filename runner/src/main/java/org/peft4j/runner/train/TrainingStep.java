@@ -53,21 +53,23 @@ public final class TrainingStep {
     public Outcome run(StepContext context, NDArray images, NDArray labels, double lr, Function<Float, String> describe) {
         hooks.beforeForward(context);
         TrainingHooks.StepLoss stepLoss;
-        float loss;
         try (GradientCollector collector = Engine.getInstance().newGradientCollector();
                 WeightCasts.Active casts = model.castTrainable(context.manager())) {
             stepLoss = hooks.loss(context, model.trainingForward(), images, labels,
                     (logits, y) -> Losses.crossEntropy(logits, y, labelSmoothing));
             collector.backward(scaler.scaled(stepLoss.loss()));
-            // read after backward is queued: reading first would idle a GPU between the two passes
-            loss = stepLoss.loss().getFloat();
-            if (!Float.isFinite(loss)) {
-                throw new NonFiniteLossException(describe.apply(loss));
-            }
         }
         hooks.afterBackward(context);
-        optimizer.step(lr, hooks.idleParameters(context), scaler);
-        long correct = stepLoss.logits().argMax(-1).eq(labels).toType(DataType.INT64, false).sum().getLong();
-        return new Outcome(loss, correct);
+        AdamW.Gradients gradients = optimizer.gradients(hooks.idleParameters(context), scaler);
+        NDArray correct = stepLoss.logits().argMax(-1).eq(labels).toType(DataType.INT64, false).sum();
+        // the step's one wait for the device, with everything read queued before it: a read between backward and
+        // the update (the loss, the gradient norm, the count) leaves a GPU idle while the host queues what follows
+        float loss = stepLoss.loss().getFloat();
+        if (!Float.isFinite(loss)) {
+            throw new NonFiniteLossException(describe.apply(loss));
+        }
+        long correctCount = correct.getLong();
+        optimizer.step(lr, gradients, scaler);
+        return new Outcome(loss, correctCount);
     }
 }
