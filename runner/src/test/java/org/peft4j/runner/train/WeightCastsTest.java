@@ -20,9 +20,13 @@ import org.peft4j.api.nn.Cast;
 class WeightCastsTest {
 
     private static List<Parameter> weights(NDManager manager) {
+        return weights(manager, 3);
+    }
+
+    private static List<Parameter> weights(NDManager manager, long columns) {
         List<Parameter> weights = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
-            Parameter p = Parameter.builder().setName("w" + i).optShape(new Shape(2 + i, 3))
+            Parameter p = Parameter.builder().setName("w" + i).optShape(new Shape(2 + i, columns))
                     .optInitializer(new NormalInitializer(1f)).build();
             p.initialize(manager, DataType.FLOAT32);
             weights.add(p);
@@ -32,9 +36,18 @@ class WeightCastsTest {
 
     @Test
     void oneCallGivesEachWeightsCastAndPassesEachGradientBack() {
+        castsMatchPerWeightCastsAndPassGradients(3); // adapter-sized: cast as one flat buffer
+    }
+
+    @Test
+    void aSetOverTheFlatLimitIsCastWeightByWeightWithTheSameResult() {
+        castsMatchPerWeightCastsAndPassGradients(2_000_000); // 18M elements in all, over cast_all.pt's 2^24
+    }
+
+    private static void castsMatchPerWeightCastsAndPassGradients(long columns) {
         try (NDManager m = NDManager.newBaseManager()) {
             Engine.getInstance().setRandomSeed(3);
-            List<Parameter> weights = weights(m);
+            List<Parameter> weights = weights(m, columns);
             List<NDArray> arrays = weights.stream().map(Parameter::getArray).toList();
             try (NDManager scope = m.newSubManager(); GradientCollector collector = Engine.getInstance().newGradientCollector()) {
                 List<NDArray> casts = WeightCasts.castAll(arrays, DataType.FLOAT16, scope);
@@ -43,6 +56,7 @@ class WeightCastsTest {
                 for (int i = 0; i < 3; i++) {
                     NDArray cast = casts.get(i);
                     assertThat(cast.getDataType()).isEqualTo(DataType.FLOAT16);
+                    assertThat(cast.getShape()).isEqualTo(arrays.get(i).getShape());
                     assertThat(cast.getManager()).isSameAs(scope);
                     assertThat(cast.contentEquals(Cast.to(arrays.get(i), DataType.FLOAT16))).isTrue();
                     NDArray term = Cast.to(cast.mul(i + 1).sum(), DataType.FLOAT32);
@@ -53,6 +67,7 @@ class WeightCastsTest {
             for (int i = 0; i < 3; i++) {
                 NDArray grad = arrays.get(i).getGradient();
                 assertThat(grad.getDataType()).isEqualTo(DataType.FLOAT32);
+                assertThat(grad.getShape()).isEqualTo(arrays.get(i).getShape());
                 assertThat(grad.sub(i + 1).abs().max().getFloat()).as("d loss / d w%d", i).isZero();
                 assertThat(arrays.get(i).getName()).as("names are restored").isNotEqualTo("weights[]");
             }
