@@ -24,6 +24,9 @@ common=(bench --backbone vit_base_patch16_224 --train --batch 64 --iterations 20
   echo "== LoRA, batch 128 (what a step costs beyond the GPU's work shows as the difference to twice batch 64)"
   peft4j bench --backbone vit_base_patch16_224 --train --batch 128 --iterations 20 --warmup 5 --device gpu \
     --method lora --precision fp16 --attention sdpa --csv "$out/bench-batch128.csv"
+  echo "== LoRA, fp16, batch 2: the GPU's work is tiny, so the step time is the host's (compare pytorch.txt's batch-2 line)"
+  peft4j bench --backbone vit_base_patch16_224 --train --batch 2 --iterations 20 --warmup 5 --device gpu \
+    --method lora --precision fp16 --attention sdpa
   echo "== LoRA, fp16: the 40 ops with the most host time in one step (bench --profile; on CUDA an op's time is its launch)"
   peft4j bench --backbone vit_base_patch16_224 --train --batch 64 --iterations 3 --warmup 3 --device gpu \
     --method lora --precision fp16 --attention sdpa --profile "$out/profile" > /dev/null
@@ -36,3 +39,5 @@ for precision in fp32 tf32 fp16 bf16; do
   python3 "$tools/../bench/pytorch_vit_lora_step.py" --device cuda --batch 64 --iterations 20 --warmup 5 \
     --precision "$precision" --attention sdpa
 done 2>&1 | tee "$out/pytorch.txt"
+python3 "$tools/../bench/pytorch_vit_lora_step.py" --device cuda --batch 2 --iterations 20 --warmup 5 \
+  --precision fp16 --attention sdpa 2>&1 | tee -a "$out/pytorch.txt"
