@@ -27,8 +27,18 @@ import org.peft4j.runner.train.TrainingStep;
  */
 public final class Benchmark {
 
-    /** Timing of one model and measure. */
-    public record Timing(String what, int batch, int iterations, double medianSeconds, double imagesPerSecond) {}
+    /**
+     * Timing of one model and measure.
+     *
+     * @param medianHostSeconds training steps: the median time the host spent queueing work, the step's time less
+     *     its waits for the device (equal to the step's time on the CPU, where ops run as they are called; far below it
+     *     on a GPU that has the host's work queued ahead); NaN for forward passes
+     */
+    public record Timing(String what, int batch, int iterations, double medianSeconds, double imagesPerSecond,
+            double medianHostSeconds) {}
+
+    /** One timed iteration: its time and the part of it the host spent queueing work (NaN where not measured). */
+    private record Sample(double seconds, double hostSeconds) {}
 
     /** Peak device memory of one model's training steps, in MiB, or -1 where it cannot be measured (CPU). */
     public static double peakTrainingMemoryMib(Subject subject, int steps) {
@@ -62,16 +72,16 @@ public final class Benchmark {
             this.batch = batch;
         }
 
-        double forwardOnce() {
+        Sample forwardOnce() {
             try (NDManager scope = model.openScope()) {
                 NDArray x = scope.randomNormal(new Shape(batch, 3, imageSize, imageSize));
                 long start = System.nanoTime();
                 model.logits(x, false).toFloatArray(); // toFloatArray waits for the result
-                return (System.nanoTime() - start) / 1e9;
+                return new Sample((System.nanoTime() - start) / 1e9, Double.NaN);
             }
         }
 
-        double trainStepOnce() {
+        Sample trainStepOnce() {
             if (step == null) {
                 step = new TrainingStep(model, new AdamW(model.trainable(), 1e-4, 0.9, 0.999, 1e-8, 0), 0);
             }
@@ -83,11 +93,12 @@ public final class Benchmark {
                 StepContext context = new StepContext("bench", 0, steps, new Random(steps), scope);
                 steps++;
                 long start = System.nanoTime();
-                step.run(context, x, labels, 1e-4, loss -> "benchmark loss became " + loss);
+                TrainingStep.Outcome outcome = step.run(context, x, labels, 1e-4, loss -> "benchmark loss became " + loss);
+                long queued = System.nanoTime() - start - outcome.waitNanos();
                 // a step returns once its update is queued: the time ends when the device has done it too (reading a
                 // value waits for all queued work), as the PyTorch reference's loss.item() after its update does
                 scope.zeros(new Shape(1)).getFloat();
-                return (System.nanoTime() - start) / 1e9;
+                return new Sample((System.nanoTime() - start) / 1e9, queued / 1e9);
             }
         }
     }
@@ -134,19 +145,22 @@ public final class Benchmark {
 
     private static List<Timing> roundRobin(List<Subject> subjects, int warmup, int iterations, String what, boolean train) {
         double[][] seconds = new double[subjects.size()][iterations];
+        double[][] hostSeconds = new double[subjects.size()][iterations];
         for (int i = -warmup; i < iterations; i++) {
             for (int s = 0; s < subjects.size(); s++) {
                 Subject subject = subjects.get(s);
-                double t = train ? subject.trainStepOnce() : subject.forwardOnce();
+                Sample sample = train ? subject.trainStepOnce() : subject.forwardOnce();
                 if (i >= 0) {
-                    seconds[s][i] = t;
+                    seconds[s][i] = sample.seconds();
+                    hostSeconds[s][i] = sample.hostSeconds();
                 }
             }
         }
         List<Timing> timings = new ArrayList<>();
         for (int s = 0; s < subjects.size(); s++) {
             double median = median(seconds[s]);
-            timings.add(new Timing(what, subjects.get(s).batch, iterations, median, subjects.get(s).batch / median));
+            timings.add(new Timing(what, subjects.get(s).batch, iterations, median, subjects.get(s).batch / median,
+                    median(hostSeconds[s])));
         }
         return timings;
     }

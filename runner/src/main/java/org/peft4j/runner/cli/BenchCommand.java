@@ -120,11 +120,11 @@ public final class BenchCommand implements Callable<Integer> {
         }
         List<AttentionKernel> kernelList = kernels.stream().map(k -> AttentionKernel.parse(k, "--attention")).toList();
         List<String> rows = new ArrayList<>();
-        rows.add("backbone,method,precision,attention,measure,batch,iterations,median_ms,images_per_s,vs_first_method,"
-                + "peak_gpu_mib,device,engine");
+        rows.add("backbone,method,precision,attention,measure,batch,iterations,median_ms,host_ms,images_per_s,"
+                + "vs_first_method,peak_gpu_mib,device,engine");
         out.printf(Locale.ROOT, "%s, PyTorch %s%n", target, Engine.getInstance().getVersion());
-        out.printf(Locale.ROOT, "%-28s %-10s %-5s %-5s %-14s %5s %10s %9s %7s %9s%n", "backbone", "method", "prec", "attn",
-                "measure", "batch", "median ms", "img/s", "x first", "peak MiB");
+        out.printf(Locale.ROOT, "%-28s %-10s %-5s %-5s %-14s %5s %10s %9s %9s %7s %9s%n", "backbone", "method", "prec", "attn",
+                "measure", "batch", "median ms", "host ms", "img/s", "x first", "peak MiB");
         for (String name : backbones) {
             for (Precision precision : precisionList) {
                 for (AttentionKernel kernel : kernelList) {
@@ -184,12 +184,14 @@ public final class BenchCommand implements Callable<Integer> {
             Benchmark.Timing t = timings.get(i);
             double ratio = t.medianSeconds() / first;
             String peak = peaks == null || peaks[i] < 0 ? "n/a" : String.format(Locale.ROOT, "%.0f", peaks[i]);
-            out.printf(Locale.ROOT, "%-28s %-10s %-5s %-5s %-14s %5d %10.2f %9.1f %7.3f %9s%n", group.backbone(), methods.get(i),
-                    group.precision().id(), group.kernel().id(), t.what(), t.batch(), t.medianSeconds() * 1e3, t.imagesPerSecond(),
-                    ratio, peak);
+            String host = Double.isNaN(t.medianHostSeconds()) ? "n/a"
+                    : String.format(Locale.ROOT, "%.2f", t.medianHostSeconds() * 1e3);
+            out.printf(Locale.ROOT, "%-28s %-10s %-5s %-5s %-14s %5d %10.2f %9s %9.1f %7.3f %9s%n", group.backbone(), methods.get(i),
+                    group.precision().id(), group.kernel().id(), t.what(), t.batch(), t.medianSeconds() * 1e3, host,
+                    t.imagesPerSecond(), ratio, peak);
             rows.add(String.join(",", group.backbone(), methods.get(i), group.precision().id(), group.kernel().id(),
                     t.what().replace(' ', '_').replace("(", "").replace(")", ""), Integer.toString(t.batch()),
-                    Integer.toString(t.iterations()), String.format(Locale.ROOT, "%.3f", t.medianSeconds() * 1e3),
+                    Integer.toString(t.iterations()), String.format(Locale.ROOT, "%.3f", t.medianSeconds() * 1e3), host,
                     String.format(Locale.ROOT, "%.1f", t.imagesPerSecond()), String.format(Locale.ROOT, "%.4f", ratio),
                     peak, group.device().toString(), "PyTorch " + Engine.getInstance().getVersion()));
         }

@@ -15,8 +15,13 @@ import org.peft4j.api.TrainingHooks;
  */
 public final class TrainingStep {
 
-    /** What a step returns. */
-    public record Outcome(float loss, long correct) {}
+    /**
+     * What a step returns.
+     *
+     * @param waitNanos how long the step waited for the device in its one read (the rest of its time the host was
+     *     queueing work: on a GPU, time in which the device may have been waiting instead)
+     */
+    public record Outcome(float loss, long correct, long waitNanos) {}
 
     private final PeftModel model;
     private final TrainingHooks hooks;
@@ -64,12 +69,14 @@ public final class TrainingStep {
         NDArray correct = stepLoss.logits().argMax(-1).eq(labels).toType(DataType.INT64, false).sum();
         // the step's one wait for the device, with everything read queued before it: a read between backward and
         // the update (the loss, the gradient norm, the count) leaves a GPU idle while the host queues what follows
+        long readStart = System.nanoTime();
         float loss = stepLoss.loss().getFloat();
+        long waitNanos = System.nanoTime() - readStart;
         if (!Float.isFinite(loss)) {
             throw new NonFiniteLossException(describe.apply(loss));
         }
         long correctCount = correct.getLong();
         optimizer.step(lr, gradients, scaler);
-        return new Outcome(loss, correctCount);
+        return new Outcome(loss, correctCount, waitNanos);
     }
 }
