@@ -51,17 +51,22 @@ class CastAll(torch.nn.Module):
 
 
 class Sdpa(torch.nn.Module):
-    """softmax(q k^T / sqrt(d)) v over q, k, v [B, heads, N, d]: PyTorch's fused kernels (flash, memory-efficient, CPU flash)."""
+    """softmax(q k^T / sqrt(d)) v over token-major q, k, v [B, N, heads, d] (views of a qkv output's slices), returned
+    as [B, N, heads * d]: PyTorch's fused kernels (flash, memory-efficient, CPU flash). The moves to head-major and
+    back happen here, where they cost a few interpreter steps instead of five DJL calls per block."""
 
     def forward(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-        return F.scaled_dot_product_attention(q, k, v)
+        out = F.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2))
+        return out.transpose(1, 2).flatten(2)
 
 
 class SdpaMasked(torch.nn.Module):
     """As Sdpa with an additive float mask broadcastable to [B, heads, N, N] (Swin's relative position bias + shift mask)."""
 
     def forward(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        return F.scaled_dot_product_attention(q, k, v, attn_mask=mask.to(q.dtype))
+        out = F.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2),
+                                             attn_mask=mask.to(q.dtype))
+        return out.transpose(1, 2).flatten(2)
 
 
 class AdamWStep(torch.nn.Module):

@@ -163,9 +163,9 @@ final class WindowAttention extends ModuleBlock implements UsesAttentionKernel {
         long headDim = dim / heads;
         NDManager batchManager = tokens.getManager();
         NDList qkvSlices = qkv.forwardSlices(store, tokens, training); // views, as in ViT's Attention
-        NDArray q = Attention.heads(qkvSlices.get(0), bw, all, heads, headDim); // [B*nW, heads, P + N, dh]
-        NDArray k = Attention.heads(qkvSlices.get(1), bw, all, heads, headDim);
-        NDArray v = Attention.heads(qkvSlices.get(2), bw, all, heads, headDim);
+        NDArray q = Attention.tokens(qkvSlices.get(0), bw, all, heads, headDim); // [B*nW, P + N, heads, dh]
+        NDArray k = Attention.tokens(qkvSlices.get(1), bw, all, heads, headDim);
+        NDArray v = Attention.tokens(qkvSlices.get(2), bw, all, heads, headDim);
         // take() puts the gathered bias [heads, N, N] in the batch's manager, not the table's
         NDArray table = value(store, biasTable, tokens, training);
         NDArray bias = table.take(batchManager, geometry.biasGatherIndex(batchManager, heads).toDevice(tokens.getDevice(), false));
@@ -179,21 +179,21 @@ final class WindowAttention extends ModuleBlock implements UsesAttentionKernel {
                 ? batchManager.create(padPrompts(geometry.mask(hp, wp), (int) windows, n, p), new Shape(1, windows, 1, all, all))
                         .toType(q.getDataType(), false).toDevice(tokens.getDevice(), false)
                 : null;
-        NDArray attended;
+        NDArray out;
         if (kernel == AttentionKernel.SDPA) {
             // one additive mask [B*nW, heads, P + N, P + N] (or [heads, ...], broadcast over windows, when unshifted)
             NDArray additive = mask == null ? bias
                     : bias.reshape(1, 1, heads, all, all).add(mask).broadcast(new Shape(batch, windows, heads, all, all))
                             .reshape(bw, heads, all, all);
-            attended = Sdpa.attend(q, k, v, additive);
+            out = Sdpa.attend(q, k, v, additive);
         } else {
-            NDArray attn = Ops.scale(q, scale).matMul(k.transpose(0, 1, 3, 2)).add(bias);
+            NDArray attn = Ops.scale(Attention.headMajor(q), scale).matMul(Attention.headMajor(k).transpose(0, 1, 3, 2))
+                    .add(bias);
             if (mask != null) {
                 attn = attn.reshape(batch, windows, heads, all, all).add(mask).reshape(bw, heads, all, all);
             }
-            attended = attn.softmax(-1).matMul(v);
+            out = attn.softmax(-1).matMul(Attention.headMajor(v)).transpose(0, 2, 1, 3).reshape(bw, all, dim);
         }
-        NDArray out = attended.transpose(0, 2, 1, 3).reshape(bw, all, dim);
         return proj.forward(store, new NDList(out), training).singletonOrThrow();
     }
 

@@ -60,21 +60,32 @@ public final class Attention extends ModuleBlock implements UsesAttentionKernel 
         long b = s.get(0);
         long n = s.get(1);
         long headDim = dim / heads;
-        // q, k and v [B, H, N, dh] as views of the qkv site's slices (PyTorch's chunk layout): backward writes their
+        // q, k and v [B, N, H, dh] as views of the qkv site's slices (PyTorch's chunk layout): backward writes their
         // gradients back with one concatenation, where selecting from a [3, B, H, N, dh] permutation zero-filled a
-        // full-size gradient per selection and copied it back into the qkv layout
+        // full-size gradient per selection and copied it back into the qkv layout. The fused kernel takes them
+        // token-major and moves them to head-major itself.
         NDList qkvSlices = qkv.forwardSlices(store, x, training);
-        NDArray q = heads(qkvSlices.get(0), b, n, heads, headDim);
-        NDArray k = heads(qkvSlices.get(1), b, n, heads, headDim);
-        NDArray v = heads(qkvSlices.get(2), b, n, heads, headDim);
-        NDArray attended = kernel == AttentionKernel.SDPA ? Sdpa.attend(q, k, v)
-                : Ops.scale(q, scale).matMul(k.transpose(0, 1, 3, 2)).softmax(-1).matMul(v);
-        NDArray out = attended.transpose(0, 2, 1, 3).reshape(b, n, dim);
+        NDArray q = tokens(qkvSlices.get(0), b, n, heads, headDim);
+        NDArray k = tokens(qkvSlices.get(1), b, n, heads, headDim);
+        NDArray v = tokens(qkvSlices.get(2), b, n, heads, headDim);
+        NDArray out;
+        if (kernel == AttentionKernel.SDPA) {
+            out = Sdpa.attend(q, k, v);
+        } else {
+            NDArray attended = Ops.scale(headMajor(q), scale).matMul(headMajor(k).transpose(0, 1, 3, 2)).softmax(-1)
+                    .matMul(headMajor(v));
+            out = attended.transpose(0, 2, 1, 3).reshape(b, n, dim);
+        }
         return proj.forward(store, new NDList(out), training);
     }
 
-    /** {@code [B, N, heads * dh] -> [B, heads, N, dh]}, a view. */
-    public static NDArray heads(NDArray features, long b, long n, int heads, long headDim) {
-        return features.reshape(b, n, heads, headDim).transpose(0, 2, 1, 3);
+    /** {@code [B, N, heads * dh] -> [B, N, heads, dh]}, a view. */
+    public static NDArray tokens(NDArray features, long b, long n, int heads, long headDim) {
+        return features.reshape(b, n, heads, headDim);
+    }
+
+    /** {@code [B, N, heads, dh] -> [B, heads, N, dh]}, a view. */
+    public static NDArray headMajor(NDArray tokens) {
+        return tokens.transpose(0, 2, 1, 3);
     }
 }
