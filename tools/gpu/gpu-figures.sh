@@ -5,10 +5,11 @@
 #
 #   tools/gpu/gpu-figures.sh BUNDLE OUT_DIR
 #
-# Writes OUT_DIR/devices.txt, bench-*.csv, bench.log (with the op profile of a LoRA fp16 step) and pytorch.txt.
+# Writes OUT_DIR/devices.txt, bench-*.csv, bench.log (with a batch-2 step, whose time is host time, and the op
+# profile of a LoRA fp16 step) and pytorch.txt (batch 64 per precision, and batch 2 fp16).
 set -uo pipefail
 tools="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-if [[ $# -ne 2 || "$1" == -h || "$1" == --help ]]; then sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0; fi
+if [[ $# -ne 2 || "$1" == -h || "$1" == --help ]]; then sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0; fi
 bundle="$1" out="$2"
 mkdir -p "$out"
 peft4j() { "$tools/peft4j-own-torch.sh" "$bundle" "$@"; }
