@@ -75,6 +75,9 @@ public abstract class SiteBlock extends ModuleBlock implements AdapterSite {
                         "site " + id + " already has an adapter named '" + adapter.name() + "'");
             }
         }
+        if (adapter.slice() != null) {
+            sliceIndex(adapter); // a slice this site lacks is named now, not at the first forward pass
+        }
         adapters.add(adapter);
         addLateChild(childName(adapter), adapter);
         activate(adapters);
@@ -167,12 +170,8 @@ public abstract class SiteBlock extends ModuleBlock implements AdapterSite {
                 whole = run(adapter, store, input, pieces == null ? whole : join(pieces), training);
                 pieces = null;
             } else {
-                // checked before splitting: a site without slices has no edges to split at
-                int i = slices().indexOf(slice);
-                if (i < 0) {
-                    throw new PeftException("adapter " + adapter.name() + " adapts slice " + slice + ", which site " + id
-                            + " does not have (its slices: " + slices() + ")");
-                }
+                // looked up before splitting: a site without slices has no edges to split at
+                int i = sliceIndex(adapter);
                 if (pieces == null) {
                     pieces = split(whole);
                 }
@@ -180,6 +179,16 @@ public abstract class SiteBlock extends ModuleBlock implements AdapterSite {
             }
         }
         return pieces == null ? split(whole) : pieces;
+    }
+
+    /** The index of {@code adapter}'s slice among the site's {@link #slices()}; a slice the site lacks is an error. */
+    private int sliceIndex(Adapter adapter) {
+        int i = slices().indexOf(adapter.slice());
+        if (i < 0) {
+            throw new PeftException("adapter " + adapter.name() + " adapts slice " + adapter.slice() + ", which site " + id
+                    + " does not have (its slices: " + slices() + ")");
+        }
+        return i;
     }
 
     private static NDArray run(Adapter adapter, ParameterStore store, NDArray input, NDArray output, boolean training) {

@@ -103,17 +103,15 @@ class SiteSlicesTest {
     }
 
     @Test
-    void anAdapterOfASliceTheSiteDoesNotHaveIsNamed() {
+    void anAdapterOfASliceTheSiteDoesNotHaveIsNamedWhenAttached() {
         try (SiteHarness h = SiteHarness.linear(4, 12, SiteHarness.qkvSlices(4), 1)) {
-            h.attach(new SliceDelta("dx", 4, new OutputSlice("x", 0, 4)));
-            assertThatThrownBy(() -> h.forward(h.randomInput(1, 2), false))
+            assertThatThrownBy(() -> h.attach(new SliceDelta("dx", 4, new OutputSlice("x", 0, 4))))
                     .isInstanceOf(PeftException.class)
                     .hasMessageContaining("adapter dx adapts slice OutputSlice[name=x")
                     .hasMessageContaining("site blocks.0.attn.qkv");
         }
         try (SiteHarness h = SiteHarness.linear(4, 12, List.of(), 1)) {
-            h.attach(new SliceDelta("dq", 4, new OutputSlice("q", 0, 4)));
-            assertThatThrownBy(() -> h.forward(h.randomInput(1, 2), false))
+            assertThatThrownBy(() -> h.attach(new SliceDelta("dq", 4, new OutputSlice("q", 0, 4))))
                     .isInstanceOf(PeftException.class)
                     .hasMessageContaining("adapter dq adapts slice OutputSlice[name=q")
                     .hasMessageContaining("(its slices: [])");
